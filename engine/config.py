@@ -1,0 +1,28 @@
+"""Engine-wide limits, read once from the environment.
+
+``IMGMETA_MAX_PIXELS``
+    Decompression-bomb guard: images declaring more pixels than this (width x
+    height, of the frame that would be decoded) are refused with
+    :class:`~engine.errors.ImageTooLargeError` before any pixel is decoded.
+    Default 200,000,000 (200 MP: above every camera sensor sold today; about
+    600 MB to decode as RGB). ``extract(..., max_pixels=N)`` overrides it per call.
+``IMGMETA_MAX_FRAMES``
+    Animated GIF / WebP and multi-page TIFF with more frames than this are
+    refused. Default 10,000.
+``IMGMETA_MAX_FILE_BYTES``
+    Inputs larger than this are refused. Default 2 GiB.
+"""
+
+import os
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return int(os.environ.get(name, default))
+    except ValueError:
+        return default
+
+
+MAX_PIXELS: int = _env_int("IMGMETA_MAX_PIXELS", 200_000_000)
+MAX_FRAMES: int = _env_int("IMGMETA_MAX_FRAMES", 10_000)
+MAX_FILE_BYTES: int = _env_int("IMGMETA_MAX_FILE_BYTES", 2 * 1024**3)
