@@ -1,0 +1,70 @@
+"""PNG (and APNG): iCCP, pHYs, eXIf, tRNS."""
+
+from __future__ import annotations
+
+import struct
+
+from . import Container
+
+FORMAT = "png"
+PIL_FORMATS = ["PNG"]
+
+_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+#: how many chunks the eXIf search walks at most (an IDAT stream can be split in many)
+MAX_CHUNKS = 100_000
+
+
+def matches(head: bytes) -> bool:
+    return head[:8] == _SIGNATURE
+
+
+def chunks(buf):
+    """Yield ``(type, data_offset, length)`` of each chunk, stopping at the first damaged one."""
+    pos, n = 8, len(buf)
+    for _ in range(MAX_CHUNKS):
+        if pos + 8 > n:
+            return
+        length, ctype = struct.unpack(">I4s", buf[pos:pos + 8])
+        if pos + 12 + length > n:
+            return
+        yield ctype, pos + 8, length
+        if ctype == b"IEND":
+            return
+        pos += 12 + length
+
+
+def find_exif(buf) -> bytes | None:
+    """The payload of the eXIf chunk, wherever it stands (also after IDAT)."""
+    for ctype, off, length in chunks(buf):
+        if ctype == b"eXIf":
+            return bytes(buf[off:off + length])
+    return None
+
+
+def _strip_exif_header(blob: bytes | None) -> bytes | None:
+    if blob and blob.startswith(b"Exif\x00\x00"):
+        blob = blob[6:]
+    return blob or None
+
+
+def phys_density(info: dict) -> float | None:
+    """pHYs in pixels per metre, as dpi (Pillow converts it to ``info['dpi']``)."""
+    dpi = info.get("dpi")
+    return float(dpi[0]) if dpi and dpi[0] else None
+
+
+def inspect(buf, im) -> Container:
+    info = im.info
+    exif = info.get("exif") or find_exif(buf)
+    return Container(
+        format=FORMAT,
+        width=im.width,
+        height=im.height,
+        icc=bool(info.get("icc_profile")),
+        exif=_strip_exif_header(exif),
+        density=phys_density(info),
+        quality=0,
+        alpha=im.mode in _ALPHA_MODES or "transparency" in info,
+        frames=getattr(im, "n_frames", 1),
+    )
