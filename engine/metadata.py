@@ -45,9 +45,11 @@ _register_heif()
 
 @contextmanager
 def _buffer(source: Source):
-    """The input as a bytes-like buffer (a read-only mmap for paths)."""
+    """``(buf, fp)``: the input as a bytes-like buffer (a read-only mmap for
+    paths) and a binary file over the same bytes for Pillow to read from."""
     if isinstance(source, (bytes, bytearray, memoryview)):
-        yield bytes(source) if not isinstance(source, bytes) else source
+        data = bytes(source) if not isinstance(source, bytes) else source
+        yield data, io.BytesIO(data)
         return
     if isinstance(source, (str, os.PathLike)):
         try:
@@ -59,17 +61,18 @@ def _buffer(source: Source):
         with f:
             size = os.fstat(f.fileno()).st_size
             if size == 0:
-                yield b""
+                yield b"", f
                 return
             if size > config.MAX_FILE_BYTES:
                 raise ImageTooLargeError(f"file is {size} bytes, over the {config.MAX_FILE_BYTES}-byte limit")
             try:
                 m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError):  # not mappable (a pipe, a special file): read it
-                yield f.read(config.MAX_FILE_BYTES + 1)
+                data = f.read(config.MAX_FILE_BYTES + 1)
+                yield data, io.BytesIO(data)
                 return
             with m:
-                yield m
+                yield m, f
         return
     if hasattr(source, "read"):
         try:
@@ -78,56 +81,22 @@ def _buffer(source: Source):
             raise MetadataError(f"cannot read input: {e}") from None
         if len(data) > config.MAX_FILE_BYTES:
             raise ImageTooLargeError(f"input is over the {config.MAX_FILE_BYTES}-byte limit")
-        yield data
+        yield data, io.BytesIO(data)
         return
     raise TypeError(f"source must be a path, bytes or a binary file object, not {type(source).__name__}")
 
 
-def _open(buf, plugin) -> Image.Image:
+def _open(fp, plugin) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return Image.open(io.BytesIO(buf) if not isinstance(buf, mmap.mmap) else _MmapReader(buf),
-                              formats=plugin.PIL_FORMATS)
+            return Image.open(fp, formats=plugin.PIL_FORMATS)
     except Image.DecompressionBombError as e:
         raise ImageTooLargeError(str(e)) from None
     except MetadataError:
         raise
     except Exception as e:  # noqa: BLE001 - any decoder failure is a corrupt file
         raise CorruptFileError(f"not a readable {plugin.FORMAT} file: {_reason(e)}") from None
-
-
-class _MmapReader(io.RawIOBase):
-    """A seekable binary file over an mmap, so Pillow reads the file without copying it."""
-
-    def __init__(self, m: mmap.mmap):
-        self._m, self._pos = m, 0
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return True
-
-    def readinto(self, b):
-        data = self._m[self._pos:self._pos + len(b)]
-        b[:len(data)] = data
-        self._pos += len(data)
-        return len(data)
-
-    def read(self, n=-1):
-        end = len(self._m) if n is None or n < 0 else self._pos + n
-        data = self._m[self._pos:end]
-        self._pos += len(data)
-        return data
-
-    def seek(self, pos, whence=0):
-        base = (0, self._pos, len(self._m))[whence]
-        self._pos = max(0, base + pos)
-        return self._pos
-
-    def tell(self):
-        return self._pos
 
 
 def _reason(e: BaseException) -> str:
@@ -145,15 +114,16 @@ def _check_size(c: Container, max_pixels: int) -> None:
         raise ImageTooLargeError(f"{c.frames} frames, over the limit of {config.MAX_FRAMES} (IMGMETA_MAX_FRAMES)")
 
 
-def _inspect(buf, limit: int):
-    """Sniff, open and guard ``buf``: ``(image, container)`` or a MetadataError."""
+def _inspect(buf, fp, limit: int):
+    """Sniff, open and guard ``buf`` (Pillow reads ``fp``): ``(image, container)`` or a MetadataError."""
     if len(buf) == 0:
         raise CorruptFileError("empty file (0 bytes)")
     head = bytes(buf[:64])
     plugin = sniff(head)
     if plugin is None:
         raise UnsupportedFormatError(f"unsupported format: {describe(head)} (supported: {_SUPPORTED})")
-    im = _open(buf, plugin)
+    fp.seek(0)
+    im = _open(fp, plugin)
     try:
         container = plugin.inspect(buf, im)
         _check_size(container, limit)
@@ -181,8 +151,8 @@ def opened(source: Source, *, max_pixels: int | None = None):
     ('gif', 1, 1)
     """
     limit = config.MAX_PIXELS if max_pixels is None else max_pixels
-    with _buffer(source) as buf:
-        im, container = _inspect(buf, limit)
+    with _buffer(source) as (buf, fp):
+        im, container = _inspect(buf, fp, limit)
         with im:
             yield buf, im, container
 
@@ -193,10 +163,10 @@ def open_image(source: Source, *, max_pixels: int | None = None) -> Image.Image:
     The input is read into memory, so the image stays valid after the call.
     Raises :class:`MetadataError` subclasses like :func:`extract`.
     """
-    with _buffer(source) as buf:
+    with _buffer(source) as (buf, _):
         data = bytes(buf)
     limit = config.MAX_PIXELS if max_pixels is None else max_pixels
-    return _inspect(data, limit)[0]
+    return _inspect(data, io.BytesIO(data), limit)[0]
 
 
 def density(exif: dict, container: Container) -> int:
