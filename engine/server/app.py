@@ -400,7 +400,7 @@ def create_app(settings: Settings, *, warm_up: bool = True):
         return Response(upload_object(rec, settings.url_endpoint, fields, info.metadata), media_type=JSON)
 
     @app.get("/healthz", include_in_schema=False)
-    def healthz():
+    async def healthz():
         return Response(b'{"status":"ok"}', media_type=JSON)
 
     def openapi():

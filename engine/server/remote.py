@@ -76,6 +76,7 @@ async def _resolve(host: str, port: int, networks) -> str:
     for addr in addresses:
         if not address_allowed(addr, networks):
             raise ApiError(400, f"host {host!r} resolves to a non-public address, which is not allowed")
+    addresses.sort(key=lambda a: ":" in a)  # IPv4 first
     return addresses[0]
 
 
