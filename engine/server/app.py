@@ -283,6 +283,11 @@ def create_app(settings: Settings, *, warm_up: bool = True):
             parts.append(f"{where}: {err.get('msg', 'invalid')}")
         return problem(400, error_body("Invalid request. " + "; ".join(parts)))
 
+    @app.exception_handler(Exception)
+    async def _internal_error(request, exc: Exception):
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return problem(500, error_body("Internal server error."))
+
     def store() -> Store:
         return state["store"]
 
