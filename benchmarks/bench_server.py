@@ -68,21 +68,33 @@ def make_jpeg(seed: int, size: tuple[int, int]) -> bytes:
 
 
 class Server:
-    def __init__(self, data_dir: str, key: str, workers: int | None):
+    def __init__(self, data_dir: str, key: str, workers: int | None, pure_python_http: bool = False):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         env = dict(os.environ, IMGMETA_PRIVATE_KEY=key)
+        if pure_python_http:  # hide httptools and uvloop: uvicorn falls back to h11 + asyncio
+            shim = Path(data_dir) / "shim"
+            shim.mkdir()
+            for mod in ("httptools", "uvloop"):
+                (shim / f"{mod}.py").write_text("raise ImportError('hidden by bench_server --pure-python-http')\n")
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(shim), env.get("PYTHONPATH")]))
         if workers:
             env["IMGMETA_WORKERS"] = str(workers)
+        self.key = key
+        self.log_path = Path(data_dir) / "server.log"
+        self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "engine", "serve", "--host", HOST, "--port", str(self.port),
-             "--data-dir", data_dir], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--data-dir", str(Path(data_dir) / "data")], env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
     def wait(self, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited: " + self.proc.stderr.read().decode(errors="replace"))
+                raise RuntimeError("server exited: " + self.log_text())
             try:
                 urllib.request.urlopen(self.url + "/healthz", timeout=1).read()
                 return
@@ -96,6 +108,7 @@ class Server:
             self.proc.wait(30)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self._log.close()
 
 
 # -- a lean HTTP/1.1 keep-alive client ------------------------------------------------
@@ -199,6 +212,8 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=5.0)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--workers", type=int, default=None, help="server extraction processes (default: CPUs)")
+    p.add_argument("--pure-python-http", action="store_true",
+                   help="run the server without httptools/uvloop (h11 + asyncio), as without uvicorn[standard]")
     p.add_argument("--quick", action="store_true", help="40 uploads, 3 x 2 s")
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = p.parse_args(argv)
@@ -220,7 +235,7 @@ def main(argv=None) -> int:
                                 "platform": platform.platform(), "client_loop": loop_name},
                     "params": {k: v for k, v in vars(args).items() if k != "json"}}
     with tempfile.TemporaryDirectory(prefix="imgmeta-bench-") as data_dir:
-        server = Server(data_dir, key, args.workers)
+        server = Server(data_dir, key, args.workers, args.pure_python_http)
         try:
             server.wait()
             up = asyncio.run(upload_load(server.port, auth, payloads, args.upload_clients))
@@ -253,6 +268,9 @@ def main(argv=None) -> int:
             print(f"metadata GET / healthz GET (same server, same run): {ratio:.2f}")
         finally:
             server.stop()
+            log = server.log_text()
+        result["key_in_server_log"] = key in log
+        print(f"server log: {len(log.splitlines())} lines, private key present: {key in log}")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     return 0

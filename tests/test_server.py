@@ -314,6 +314,43 @@ def test_cli_refuses_to_start_without_key_and_never_prints_it(tmp_path, monkeypa
     assert "sekrit_value_123" not in captured.err + captured.out
 
 
+def test_imgmeta_serve_subprocess_on_loopback_never_logs_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    key = "private_cli_" + os.urandom(8).hex()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, IMGMETA_PRIVATE_KEY=key, IMGMETA_WORKERS="1")
+    log = tmp_path / "server.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--host", "127.0.0.1", "--port",
+                                 str(port), "--data-dir", str(tmp_path / "data")],
+                                env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, log.read_text()
+                try:
+                    httpx.get(url + "/healthz", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline, "server did not start"
+                    time.sleep(0.1)
+            up = httpx.post(url + "/api/v1/files/upload", auth=(key, "x"), files={"file": ("a.jpg", make_jpeg(77))},
+                            data={"fileName": "a.jpg"}, timeout=30)
+            assert up.status_code == 200
+            assert httpx.get(f"{url}/v1/files/{up.json()['fileId']}/metadata", auth=("nope", key)).status_code == 401
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    text = log.read_text()
+    assert "127.0.0.1" in text and key not in text
+
+
 def test_store_survives_reopen_and_sweeps_leftovers(tmp_path):
     store = Store.open(tmp_path)
     staged = store.stage(b"orphan bytes")
@@ -378,3 +415,28 @@ def test_json_body_is_the_stored_bytes(http):
     r = http.get(f"/v1/files/{up['fileId']}/metadata")
     assert r.headers["content-type"] == "application/json"
     assert json.loads(r.content) == engine.extract(data)
+
+
+def test_extract_pool_times_out_and_recovers_from_a_crashed_worker():
+    import asyncio
+    import os
+
+    from engine.server.worker import ExtractPool
+
+    pool = ExtractPool(1, timeout=30)
+    try:
+        pool.warm_up()
+        data = make_jpeg(5)
+        ok = asyncio.run(pool.run(data))
+        assert json.loads(ok.metadata) == engine.extract(data)
+        pool._pool.submit(os._exit, 1)  # a worker dies, as on a decoder segfault
+        time.sleep(0.5)
+        crashed = asyncio.run(pool.run(data))
+        assert crashed.metadata is None and json.loads(crashed.error)["reason"] == "crash"
+        again = asyncio.run(pool.run(data))  # a fresh pool took over
+        assert again.metadata == ok.metadata
+        pool.timeout = 1e-6
+        late = asyncio.run(pool.run(data))
+        assert json.loads(late.error)["reason"] == "timeout"
+    finally:
+        pool.shutdown()
