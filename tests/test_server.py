@@ -219,6 +219,27 @@ def test_over_limit_upload_is_413(http, live):
     assert live.store.count() == before and not any(live.store.tmp.iterdir())
 
 
+def test_over_limit_declared_and_chunked_bodies_are_413(live):
+    before = live.store.count()
+    body = b"x" * (MAX_UPLOAD + 600_000)
+    headers = {"content-type": "multipart/form-data; boundary=zzz"}
+    with httpx.Client(base_url=live.url, auth=(KEY, "x"), timeout=30) as c:
+        # declared Content-Length past the limit: refused before parsing
+        r = c.post("/api/v1/files/upload", content=body, headers=headers)
+        assert r.status_code == 413 and "maximum upload size" in r.json()["message"]
+        # no Content-Length (chunked): counted and cut off while being parsed
+        part = (b'--zzz\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n')
+
+        def chunks():
+            yield part
+            for _ in range(40):
+                yield b"\0" * 65536 * 2
+
+        r = c.post("/api/v1/files/upload", content=chunks(), headers=headers)
+        assert r.status_code == 413, r.text
+    assert live.store.count() == before and not any(live.store.tmp.iterdir())
+
+
 @pytest.mark.parametrize("data,files,fragment", [
     ({"fileName": "a.jpg"}, None, "file"),
     ({}, {"file": ("a.jpg", b"abc")}, "fileName"),

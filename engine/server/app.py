@@ -154,8 +154,8 @@ def upload_object(rec: Record, endpoint: str, fields: set[str], metadata: bytes 
 
 
 # -- the upload-size guard -----------------------------------------------------
-class _BodyTooLarge(Exception):
-    pass
+class _BodyTooLarge(ApiError):
+    """Raised from ``receive`` inside the handler, so the ApiError handler answers 413."""
 
 
 class UploadLimitMiddleware:
@@ -199,7 +199,7 @@ class UploadLimitMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.body_limit:
-                    raise _BodyTooLarge()
+                    raise _BodyTooLarge(413, too_large(self.limit).message)
             return message
 
         async def tracking_send(message):
