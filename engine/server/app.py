@@ -233,7 +233,7 @@ def create_app(settings: Settings, *, warm_up: bool = True):
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # user data: owner only
         store = await run_in_threadpool(Store.open, settings.data_dir)
         pool = ExtractPool(settings.workers, settings.extract_timeout)
         if warm_up:
