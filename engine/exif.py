@@ -13,6 +13,21 @@ and the size of any one value are capped, and whatever was read before a fault
 is kept: a broken EXIF block yields the groups that could be read and never
 raises.
 
+The caps (module constants, patchable):
+
+========================  =========  ===============================================
+``MAX_ENTRIES_PER_IFD``   1,024      entries read from one IFD (the rest ignored)
+``MAX_TOTAL_ENTRIES``     8,192      entries read from the whole blob
+``MAX_VALUE_BYTES``       1 MiB      one value larger than this is left out
+``MAX_TOTAL_VALUE_BYTES`` 4 MiB      values rendered from the whole blob; later ones
+                                     are left out (many entries can point at the
+                                     same bytes: without this a 64 KB APP1 renders
+                                     into gigabytes of Python integers)
+IFD depth                 fixed      only IFD0 -> IFD1 and the Exif/GPS/Interop
+                                     pointers are followed (5 IFDs at most), each
+                                     offset at most once
+========================  =========  ===============================================
+
 Examples
 --------
 >>> import struct
@@ -26,6 +41,7 @@ from __future__ import annotations
 
 import struct
 
+from .errors import MetadataError
 from .exif_tags import GPS_TAGS, TIFF_EXIF_TAGS
 from .render import OMIT, TYPE_FORMATS, render
 
@@ -36,6 +52,7 @@ GROUPS = ("image", "thumbnail", "exif", "gps", "interoperability", "makernote")
 MAX_ENTRIES_PER_IFD = 1024
 MAX_TOTAL_ENTRIES = 8192
 MAX_VALUE_BYTES = 1 << 20
+MAX_TOTAL_VALUE_BYTES = 4 << 20
 
 _PADDING = 0xEA1C
 _POINTERS = {"exif": (0x8769, "image"), "gps": (0x8825, "image"), "interoperability": (0xA005, "exif")}
@@ -49,6 +66,7 @@ class _Walker:
         self.bo = byteorder
         self.visited: set[int] = set()
         self.budget = MAX_TOTAL_ENTRIES
+        self.value_budget = MAX_TOTAL_VALUE_BYTES
 
     def u16(self, off: int) -> int:
         return struct.unpack_from(self.bo + "H", self.blob, off)[0]
@@ -78,11 +96,12 @@ class _Walker:
         if name is None or tag == _PADDING or type_id not in TYPE_FORMATS:
             return
         size = TYPE_FORMATS[type_id][1] * count
-        if size > MAX_VALUE_BYTES:
+        if size > MAX_VALUE_BYTES or count == 0:
             return
         start = entry + 8 if size <= 4 else self.u32(entry + 8)
-        if start + size > len(self.blob):
+        if start + size > len(self.blob) or size > self.value_budget:
             return
+        self.value_budget -= size
         value = render(type_id, count, self.blob[start:start + size], self.bo, name)
         if value is not OMIT:
             out[name] = value
@@ -118,6 +137,8 @@ def read_exif(blob: bytes) -> dict:
             offset = _pointer(groups[parent], TIFF_EXIF_TAGS[tag])
             if offset:
                 w.ifd(offset, table, groups[group])
-    except (struct.error, ValueError, OverflowError):
+    except MetadataError:  # not a fault of the EXIF (a batch timeout injected into this thread)
+        raise
+    except (struct.error, ValueError, OverflowError, IndexError, UnicodeError, MemoryError):
         pass  # keep what was read before the fault
     return groups

@@ -20,13 +20,15 @@ exif              ``engine.exif.read_exif`` on the container's EXIF blob
 from __future__ import annotations
 
 import io
+import math
 import mmap
 import os
+import re
 import warnings
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from typing import BinaryIO, Union
 
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 from . import config
 from .errors import CorruptFileError, ImageTooLargeError, MetadataError, UnsupportedFormatError
@@ -41,6 +43,17 @@ _DEFAULT_DENSITY = 72
 _RESOLUTION_UNITS = {2: 1.0, 3: 2.54}  # EXIF ResolutionUnit -> factor to dpi (inches, centimetres)
 
 _register_heif()
+
+# Pillow's own decompression-bomb guard raises at 2 x Image.MAX_IMAGE_PIXELS when a file is
+# opened; ours (config.MAX_PIXELS, checked right after opening, before any pixel is decoded)
+# is the one that is configured, so Pillow's is raised once, at import, to stay out of its way.
+if Image.MAX_IMAGE_PIXELS is not None and 2 * Image.MAX_IMAGE_PIXELS < config.MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = config.MAX_PIXELS
+# Pillow warns about damaged metadata (TIFF tags, EXIF) and big images while opening and
+# decoding. For the engine these are not news (broken metadata never fails a file; the size
+# guard is ours), and ``warnings.catch_warnings`` per call is not thread-safe, so Pillow's
+# warnings are silenced once, here, and only Pillow's.
+warnings.filterwarnings("ignore", module=r"PIL(\.|$)")
 
 
 @contextmanager
@@ -86,17 +99,90 @@ def _buffer(source: Source):
     raise TypeError(f"source must be a path, bytes or a binary file object, not {type(source).__name__}")
 
 
+_BOMB_MESSAGE = re.compile(r"Image size \((\d+) pixels\) exceeds limit of (\d+) pixels")
+
+
+def _open_error(plugin, e: BaseException) -> MetadataError:
+    """The engine's error for an exception raised by ``Image.open``."""
+    if isinstance(e, MetadataError):
+        return e
+    if isinstance(e, Image.DecompressionBombError):
+        m = _BOMB_MESSAGE.search(str(e))
+        size = f"{m.group(1)} pixels, over Pillow's limit of {m.group(2)}" if m else _reason(e)
+        return ImageTooLargeError(f"{plugin.FORMAT} image declares {size} (PIL.Image.MAX_IMAGE_PIXELS)")
+    if isinstance(e, MemoryError):
+        return ImageTooLargeError(f"not enough memory to open the {plugin.FORMAT} file")
+    if isinstance(e, ValueError) and "Decompressed data too large" in str(e):
+        return ImageTooLargeError(
+            f"{plugin.FORMAT} metadata chunk inflates past Pillow's limit "
+            "(PngImagePlugin.MAX_TEXT_CHUNK): decompression bomb refused")
+    if isinstance(e, UnidentifiedImageError):
+        return CorruptFileError(f"not a readable {plugin.FORMAT} file: damaged or truncated header")
+    return CorruptFileError(f"not a readable {plugin.FORMAT} file: {_reason(e)}")
+
+
 def _open(fp, plugin) -> Image.Image:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return Image.open(fp, formats=plugin.PIL_FORMATS)
-    except Image.DecompressionBombError as e:
-        raise ImageTooLargeError(str(e)) from None
-    except MetadataError:
-        raise
-    except Exception as e:  # noqa: BLE001 - any decoder failure is a corrupt file
-        raise CorruptFileError(f"not a readable {plugin.FORMAT} file: {_reason(e)}") from None
+        return Image.open(fp, formats=plugin.PIL_FORMATS)
+    except Exception as e:  # noqa: BLE001 - any decoder failure becomes an engine error
+        raise _open_error(plugin, e) from None
+
+
+class _TrailerReader(io.RawIOBase):
+    """A seekable binary file over bytes or an mmap (no copy), with ``trailer`` served after its end.
+
+    Used to decode a JPEG whose scan is cut off: with an EOI marker after the
+    last byte, libjpeg finishes the image as far as the data goes (grey after
+    that), which is what Pillow's global ``ImageFile.LOAD_TRUNCATED_IMAGES``
+    does, but per call and without touching state other threads see.
+    """
+
+    def __init__(self, buf, trailer: bytes):
+        self._m, self._pos, self._trailer = buf, 0, trailer
+        self._end = len(buf) + len(trailer)
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def _slice(self, start: int, end: int) -> bytes:
+        n = len(self._m)
+        data = bytes(self._m[start:min(end, n)]) if start < n else b""
+        if end > n:
+            data += self._trailer[max(0, start - n):end - n]
+        return data
+
+    def readinto(self, b):
+        data = self._slice(self._pos, self._pos + len(b))
+        b[:len(data)] = data
+        self._pos += len(data)
+        return len(data)
+
+    def read(self, n=-1):
+        data = self._slice(self._pos, self._end if n is None or n < 0 else self._pos + n)
+        self._pos += len(data)
+        return data
+
+    def seek(self, pos, whence=0):
+        self._pos = max(0, (0, self._pos, self._end)[whence] + pos)
+        return self._pos
+
+    def tell(self):
+        return self._pos
+
+
+def _is_truncation(e: BaseException) -> bool:
+    return isinstance(e, OSError) and ("truncated" in str(e) or "broken data stream" in str(e))
+
+
+def _decode_truncated_jpeg(buf, fn):
+    """``fn(image)`` on ``buf`` reopened with an EOI marker after its end (see _TrailerReader)."""
+    from .formats import jpeg
+
+    with Image.open(_TrailerReader(buf, jpeg.TRAILER), formats=jpeg.PIL_FORMATS) as im:
+        return fn(im)
 
 
 def _reason(e: BaseException) -> str:
@@ -106,12 +192,14 @@ def _reason(e: BaseException) -> str:
 
 def _check_size(c: Container, max_pixels: int) -> None:
     if c.width <= 0 or c.height <= 0:
-        raise CorruptFileError(f"invalid image size {c.width}x{c.height}")
+        raise CorruptFileError(f"invalid {c.format} image size {c.width}x{c.height}")
     if c.width * c.height > max_pixels:
         raise ImageTooLargeError(
-            f"{c.width}x{c.height} = {c.width * c.height} pixels, over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
+            f"{c.format} image declares {c.width}x{c.height} = {c.width * c.height} pixels, "
+            f"over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
     if c.frames > config.MAX_FRAMES:
-        raise ImageTooLargeError(f"{c.frames} frames, over the limit of {config.MAX_FRAMES} (IMGMETA_MAX_FRAMES)")
+        raise ImageTooLargeError(
+            f"{c.format} image has more than {config.MAX_FRAMES} frames (IMGMETA_MAX_FRAMES)")
 
 
 def _inspect(buf, fp, limit: int):
@@ -173,11 +261,20 @@ def density(exif: dict, container: Container) -> int:
     """Pixels per inch: EXIF XResolution/ResolutionUnit, else the container's, else 72."""
     image = exif.get("image", {}) if exif else {}
     xres, unit = image.get("XResolution"), image.get("ResolutionUnit", 2)
-    if isinstance(xres, (int, float)) and xres > 0 and unit in _RESOLUTION_UNITS:
+    if _positive(xres) and _is_int(unit) and unit in _RESOLUTION_UNITS and _positive(xres * _RESOLUTION_UNITS[unit]):
         return round(xres * _RESOLUTION_UNITS[unit])
-    if container.density and container.density > 0:
+    if _positive(container.density):
         return round(container.density)
     return _DEFAULT_DENSITY
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _positive(x) -> bool:
+    """A finite number > 0 (EXIF and container values can be lists, NaN, infinities)."""
+    return (_is_int(x) or isinstance(x, float)) and math.isfinite(x) and x > 0
 
 
 def has_transparency(im: Image.Image) -> bool:
@@ -192,6 +289,14 @@ def has_transparency(im: Image.Image) -> bool:
     return low < 255
 
 
+def _pixels(im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]:
+    """The two fields that decode pixels: ``(pHash or "", hasTransparency)``."""
+    from .hashing import phash_image
+
+    hash_hex = phash_image(im) if phash else ""
+    return hash_hex, bool(c.alpha and has_transparency(im))
+
+
 def _decode_error(fmt: str, e: BaseException) -> MetadataError:
     if isinstance(e, MetadataError):
         return e
@@ -199,6 +304,8 @@ def _decode_error(fmt: str, e: BaseException) -> MetadataError:
         return ImageTooLargeError(str(e))
     if isinstance(e, MemoryError):
         return ImageTooLargeError("not enough memory to decode the image")
+    if _is_truncation(e):
+        return CorruptFileError(f"truncated {fmt} file: the pixel data ends early ({_reason(e)})")
     return CorruptFileError(f"{fmt} pixel data cannot be decoded: {_reason(e)}")
 
 
@@ -241,18 +348,23 @@ def extract(source: Source, *, phash: bool = True, max_pixels: int | None = None
     >>> list(meta)                                               # doctest: +SKIP
     ['height', 'width', 'size', 'format', 'hasColorProfile', 'quality', 'density', 'hasTransparency', 'pHash', 'exif']
     """
-    from .hashing import phash_image
 
     with opened(source, max_pixels=max_pixels) as (buf, im, c):
         try:
             exif = read_exif(c.exif) if c.exif else {}
+        except MetadataError:  # e.g. a batch timeout injected into this thread: not EXIF's fault
+            raise
         except Exception:  # noqa: BLE001 - broken EXIF never fails the file
             exif = {}
         try:
-            hash_hex = phash_image(im) if phash else ""
-            transparent = c.alpha and has_transparency(im)
+            hash_hex, transparent = _pixels(im, c, phash)
         except Exception as e:  # noqa: BLE001
-            raise _decode_error(c.format, e) from None
+            if not (c.format == "jpg" and _is_truncation(e)):
+                raise _decode_error(c.format, e) from None
+            try:  # a JPEG whose scan is cut off: hash what decodes (docs/hostile.md)
+                hash_hex, transparent = _decode_truncated_jpeg(buf, lambda im2: _pixels(im2, c, phash))
+            except Exception as e2:  # noqa: BLE001
+                raise _decode_error(c.format, e2) from None
         return {
             "height": c.height,
             "width": c.width,

@@ -6,7 +6,10 @@ from ..quality import jpeg_quality
 from . import Container
 
 FORMAT = "jpg"
-PIL_FORMATS = ["JPEG", "MPO"]
+#: Pillow opens MPO files through its JPEG factory; "MPO" is not an open format of its own
+PIL_FORMATS = ["JPEG"]
+#: appended (virtually) after the input so that libjpeg finishes a truncated scan; see metadata._open
+TRAILER = b"\xff\xd9"
 
 _EXIF_HEADER = b"Exif\x00\x00"
 

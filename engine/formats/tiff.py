@@ -1,6 +1,13 @@
-"""TIFF: the file is itself the EXIF structure (IFD0 = ``image`` group)."""
+"""TIFF: the file is itself the EXIF structure (IFD0 = ``image`` group).
+
+Pages are counted by :func:`count_pages`, a bounded walk of the IFD chain
+(Pillow's ``n_frames`` parses every page and checks for loops in a list, which
+is quadratic in the number of pages).
+"""
 
 from __future__ import annotations
+
+import struct
 
 from ..quality import dqt_tables, jpeg_quality
 from . import Container
@@ -16,15 +23,48 @@ def matches(head: bytes) -> bool:
     return head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
+def count_pages(buf, limit: int) -> int:
+    """IFDs in the chain from the header, classic or BigTIFF; stops at ``limit + 1``, a loop or damage."""
+    n = len(buf)
+    if n < 8:
+        return 0
+    bo = "<" if bytes(buf[:2]) == b"II" else ">"
+    big = struct.unpack_from(bo + "H", buf, 2)[0] == 43
+    if big:
+        if n < 16:
+            return 0
+        offset = struct.unpack_from(bo + "Q", buf, 8)[0]
+        count_fmt, count_size, entry_size, next_fmt, next_size = "Q", 8, 20, "Q", 8
+    else:
+        offset = struct.unpack_from(bo + "I", buf, 4)[0]
+        count_fmt, count_size, entry_size, next_fmt, next_size = "H", 2, 12, "I", 4
+    seen: set[int] = set()
+    while 0 < offset and offset + count_size <= n and offset not in seen and len(seen) <= limit:
+        seen.add(offset)
+        entries = struct.unpack_from(bo + count_fmt, buf, offset)[0]
+        nxt = offset + count_size + entries * entry_size
+        if nxt + next_size > n:
+            break
+        offset = struct.unpack_from(bo + next_fmt, buf, nxt)[0]
+    return len(seen)
+
+
 def quality(im) -> int:
     """JPEG-in-TIFF: the estimate from its JPEGTables; other compressions are lossless (0)."""
     if im.info.get("compression") not in ("jpeg", "tiff_jpeg"):
         return 0
     tables = im.tag_v2.get(_JPEG_TABLES)
-    return jpeg_quality(dqt_tables(bytes(tables))) if tables else 0
+    if not isinstance(tables, (bytes, bytearray)):
+        return 0
+    try:
+        return jpeg_quality(dqt_tables(bytes(tables)))
+    except (ValueError, IndexError, KeyError, struct.error, ZeroDivisionError):  # damaged tables: no estimate
+        return 0
 
 
 def inspect(buf, im) -> Container:
+    from .. import config
+
     info = im.info
     big = bytes(buf[2:4]) in (b"+\x00", b"\x00+")
     return Container(
@@ -36,5 +76,5 @@ def inspect(buf, im) -> Container:
         density=None,  # XResolution/ResolutionUnit are IFD0 tags: the EXIF rule reads them
         quality=quality(im),
         alpha=im.mode in ("RGBA", "LA", "RGBa", "La", "PA") or _EXTRA_SAMPLES in im.tag_v2,
-        frames=getattr(im, "n_frames", 1),
+        frames=max(1, count_pages(buf, config.MAX_FRAMES)),
     )
