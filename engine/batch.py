@@ -104,8 +104,10 @@ def run_one(path: str, *, phash: bool = True, timeout: float | None = None,
             if use_alarm and timeout:
                 signal.setitimer(signal.ITIMER_REAL, 0)
         return Result(path, None, encode_record({"path": path, "metadata": meta}))
-    except ExtractTimeoutError:
-        return _timeout_result(path, timeout)
+    except ExtractTimeoutError as e:
+        if timeout:
+            return _timeout_result(path, timeout)
+        return Result(path, "timeout", encode_record(error_record(path, e)))
     except Exception as e:  # noqa: BLE001 -- any failure is this file's record, never the run's end
         rec = error_record(path, e)
         return Result(path, rec["error"]["type"], encode_record(rec))

@@ -211,7 +211,7 @@ def test_kill_9_then_resume(tmp_path):
     """SIGKILL the whole run halfway: no torn line; a resumed run completes the set exactly."""
     src = tmp_path / "many"
     src.mkdir()
-    n = 600
+    n = 1000
     for i in range(n):
         (src / f"img_{i:04d}.jpg").write_bytes(_jpeg_bytes(i))
     out = tmp_path / "out.jsonl"
