@@ -194,8 +194,8 @@ def exif_huge_values_overlap() -> bytes:
     gps = ifd([entry(t, SHORT, 2 * count, data_off) for t in sorted(GPS_TAGS)], 0)
     blob = tiff_header() + ifd0 + ifd1
     blob = pad(blob, offe) + exif + gps
-    blob = pad(blob, data_off) + bytes(range(256)) * ((size - data_off) // 256)
-    return _exif_jpeg(blob)
+    blob = pad(blob, data_off) + bytes(range(256)) * ((size - data_off) // 256 + 1)
+    return _exif_jpeg(blob[:size])
 
 
 def exif_makernote_self() -> bytes:

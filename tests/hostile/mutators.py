@@ -23,6 +23,7 @@ Kinds
 
 from __future__ import annotations
 
+import json
 import random
 import struct
 from pathlib import Path
@@ -40,10 +41,14 @@ SEED_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".tif", ".tiff", ".bm
 MAX_SEED_BYTES = 400_000
 
 
-def seed_files(max_bytes: int = MAX_SEED_BYTES) -> list[Path]:
-    """The image files of ``../shared/samples`` (when present) and ``data/samples``, smallest first."""
+def seed_files(max_bytes: int = MAX_SEED_BYTES, hostile: bool = False) -> list[Path]:
+    """The image files of ``../shared/samples`` (when present) and ``data/samples``, smallest first.
+
+    ``hostile`` adds the crafted corpus of ``tests/hostile`` (a mutation of an
+    attack is often a new one).
+    """
     found = []
-    for d in SEED_DIRS:
+    for d in SEED_DIRS + ((Path(__file__).resolve().parent,) if hostile else ()):
         if d.is_dir():
             found += [p for p in d.iterdir() if p.suffix.lower() in SEED_SUFFIXES and p.stat().st_size <= max_bytes]
     return sorted(found, key=lambda p: (p.stat().st_size, p.name))
@@ -167,3 +172,26 @@ def case(seeds: list[bytes], index: int, base_seed: int = 0) -> tuple[int, int, 
     s, o = rng.randrange(len(seeds)), rng.randrange(len(seeds))
     ops = random_ops(rng)
     return s, o, ops, mutate(seeds[s], ops, seeds[o])
+
+
+TOP_KEYS = ["height", "width", "size", "format", "hasColorProfile", "quality", "density",
+            "hasTransparency", "pHash", "exif"]
+GROUPS = ["image", "thumbnail", "exif", "gps", "interoperability", "makernote"]
+
+
+def check_output(r) -> str | None:
+    """Why ``r`` is not a valid SPEC metadata object, or None when it is one."""
+    if not isinstance(r, dict) or list(r) != TOP_KEYS:
+        return f"keys {list(r) if isinstance(r, dict) else type(r).__name__}"
+    for k in ("height", "width", "size", "quality", "density"):
+        if not isinstance(r[k], int) or isinstance(r[k], bool) or r[k] < 0:
+            return f"{k}={r[k]!r}"
+    if not (isinstance(r["pHash"], str) and len(r["pHash"]) in (0, 16)):
+        return f"pHash={r['pHash']!r}"
+    if r["exif"] and list(r["exif"]) != GROUPS:
+        return f"exif groups {list(r['exif'])}"
+    try:
+        json.dumps(r, allow_nan=False)
+    except (TypeError, ValueError) as e:
+        return f"not JSON: {e}"
+    return None
