@@ -7,7 +7,8 @@ Two runners produce the same stream of records (see :mod:`engine.records`):
 
 local process pool (default)
     ``workers`` processes (default: all cores), started with ``forkserver`` from
-    a server that has already imported the extractor. Each worker has its own
+    a server that has already imported and warmed up the extractor
+    (:mod:`engine.warmup`: numba kernels loaded once, not once per worker). Each worker has its own
     pipe; the parent hands it small chunks of paths (at most two chunks in
     flight), and the worker streams one result back per file. The walk is a
     generator consumed only as workers need paths, so memory does not grow with
@@ -175,7 +176,7 @@ class _Worker:
 
 def _mp_context():
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["engine.metadata", "engine.batch"])
+    ctx.set_forkserver_preload(["engine.batch", "engine.warmup"])
     return ctx
 
 
