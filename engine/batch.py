@@ -554,6 +554,13 @@ def _progress_bar(enabled: bool, inputs, include, exclude, done: set[str]):
     return bar, stop
 
 
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def _usage(msg: str) -> int:
     print(f"imgmeta batch: {msg}", file=sys.stderr)
     return 2
@@ -583,11 +590,14 @@ def cli_batch(args) -> int:
 
     summary = Summary(skipped=0)
 
+    out_name = os.path.basename(args.output) if args.output != "-" else None
+
     def skip(path: str) -> bool:
         if path in done:
             summary.skipped += 1
             return True
-        return False
+        # the output file itself, when it lies inside a walked directory
+        return os.path.basename(path) == out_name and _same_file(path, args.output)
 
     show = not args.no_progress and sys.stderr.isatty()
     bar, stop = _progress_bar(show, args.inputs, include, exclude, done)
@@ -595,7 +605,7 @@ def cli_batch(args) -> int:
     try:
         results = iter_results(args.inputs, workers=args.workers, phash=not args.no_phash,
                                timeout=args.timeout, scheduler=args.scheduler,
-                               include=include, exclude=exclude, skip=skip if done else None)
+                               include=include, exclude=exclude, skip=skip)
         for res in results:
             writer.write_line(res.line)
             summary.add(res)

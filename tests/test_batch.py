@@ -185,6 +185,12 @@ def test_cli_batch_jsonl_summary_and_exit(mixed_dir, tmp_path, capsys):
     assert "files/s" in err
 
 
+def test_cli_batch_skips_its_own_output_file(tmp_path):
+    Image.new("RGB", (5, 5)).save(tmp_path / "a.png")
+    assert cli.main(["batch", str(tmp_path), "-o", str(tmp_path / "out.jsonl"), "--workers", "1"]) == 0
+    assert [r["path"] for r in _records(tmp_path / "out.jsonl")] == [str(tmp_path / "a.png")]
+
+
 def test_cli_batch_exit_status(tmp_path, capsys):
     (tmp_path / "a.txt").write_text("hello")
     assert cli.main(["batch", str(tmp_path), "-o", str(tmp_path / "o.jsonl"), "--workers", "1"]) == 1
