@@ -16,7 +16,7 @@ Examples
 >>> db = ["0000000000000000", "00000000000000ff", "ffffffffffffffff", "0000000000000001"]
 >>> d, i = nearest(["0000000000000003"], db, k=2)
 >>> d.tolist(), i.tolist()
-([[1, 1]], [[0, 3]])
+([[1, 2]], [[3, 0]])
 >>> find_duplicates(db, max_distance=1)
 [[0, 3]]
 """
