@@ -490,8 +490,10 @@ def extract_many(paths: Iterable[str], *, workers: int | None = None, phash: boo
     >>> sorted(r["path"] for r in recs if "metadata" in r)[:1]     # doctest: +SKIP
     ['data/samples/exif_gps.jpg']
     """
-    for res in iter_results([os.fspath(p) for p in paths] if not isinstance(paths, (str, bytes)) else [paths],
-                            workers=workers, phash=phash, timeout=timeout, scheduler=scheduler):
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]
+    inputs = (os.fsdecode(p) for p in paths)
+    for res in iter_results(inputs, workers=workers, phash=phash, timeout=timeout, scheduler=scheduler):
         yield json.loads(res.line)
 
 
