@@ -1,0 +1,84 @@
+"""pHash: end to end on camera JPEGs vs imagehash.phash; the kernel vs imagehash's DCT+median step.
+
+Run: ``pytest benchmarks/bench_phash.py --benchmark-enable`` and compare the
+groups' medians (same process, same inputs).
+"""
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import FULL, SHARED
+
+imagehash = pytest.importorskip("imagehash")
+scipy_fftpack = pytest.importorskip("scipy.fftpack")
+
+JPEGS = [p for p in (SHARED / "iphone_hdr_YES.jpg", SHARED / "jolla.jpg") if p.is_file()]
+
+
+@pytest.fixture(scope="module", params=JPEGS or [None], ids=[p.name for p in JPEGS] or ["synthetic"])
+def jpeg(request):
+    if request.param is not None:
+        return request.param.read_bytes()
+    from engine.bench import camera_jpegs
+
+    return camera_jpegs()[0][1]
+
+
+@pytest.mark.benchmark(group="end-to-end")
+def test_e2e_imagehash(benchmark, jpeg):
+    benchmark(lambda: str(imagehash.phash(Image.open(io.BytesIO(jpeg)))))
+
+
+@pytest.mark.benchmark(group="end-to-end")
+def test_e2e_ours_exact(benchmark, jpeg):
+    from engine.hashing import phash
+
+    assert benchmark(phash, jpeg, exact=True) == str(imagehash.phash(Image.open(io.BytesIO(jpeg))))
+
+
+@pytest.mark.benchmark(group="end-to-end")
+def test_e2e_ours_reduced_scale(benchmark, jpeg, monkeypatch):
+    import engine.hashing as hashing
+
+    monkeypatch.setattr(hashing, "FAST_DECODE", True)
+    benchmark(hashing.phash, jpeg)
+
+
+N = 200_000 if FULL else 20_000
+
+
+@pytest.fixture(scope="module")
+def arrays():
+    return np.random.default_rng(0).integers(0, 256, (N, 32, 32)).astype(np.uint8)
+
+
+@pytest.mark.benchmark(group="kernel")
+def test_kernel_one_thread(benchmark, arrays):
+    import numba
+
+    from engine.hashing import phash_batch
+
+    phash_batch(arrays[:300])
+    t = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        benchmark.pedantic(phash_batch, args=(arrays,), rounds=5, warmup_rounds=1)
+    finally:
+        numba.set_num_threads(t)
+    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+
+
+@pytest.mark.benchmark(group="kernel")
+def test_imagehash_dct_median_step(benchmark, arrays):
+    m = 2000
+
+    def step():
+        for a in arrays[:m]:
+            d = scipy_fftpack.dct(scipy_fftpack.dct(a, axis=0), axis=1)[:8, :8]
+            d > np.median(d)
+
+    benchmark.pedantic(step, rounds=3, warmup_rounds=1)
+    benchmark.extra_info["hashes_per_s"] = m / benchmark.stats.stats.median
