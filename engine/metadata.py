@@ -197,6 +197,9 @@ def _check_size(c: Container, max_pixels: int) -> None:
         raise ImageTooLargeError(
             f"{c.format} image declares {c.width}x{c.height} = {c.width * c.height} pixels, "
             f"over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
+    if c.pixels > max_pixels:
+        raise ImageTooLargeError(
+            f"{c.format} image embeds an image of {c.pixels} pixels, over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
     if c.frames > config.MAX_FRAMES:
         raise ImageTooLargeError(
             f"{c.format} image has more than {config.MAX_FRAMES} frames (IMGMETA_MAX_FRAMES)")
@@ -210,6 +213,14 @@ def _inspect(buf, fp, limit: int):
     plugin = sniff(head)
     if plugin is None:
         raise UnsupportedFormatError(f"unsupported format: {describe(head)} (supported: {_SUPPORTED})")
+    precheck = getattr(plugin, "precheck", None)
+    if precheck is not None:
+        try:
+            precheck(buf, limit)
+        except MetadataError:
+            raise
+        except Exception as e:  # noqa: BLE001
+            raise CorruptFileError(f"damaged {plugin.FORMAT} structure: {_reason(e)}") from None
     fp.seek(0)
     im = _open(fp, plugin)
     try:

@@ -176,3 +176,19 @@ def test_fuzz_regression(path):
     except MetadataError:
         return
     json.dumps(r, allow_nan=False)
+
+
+def test_jpeg_scan_limit_shrinks_with_image_size():
+    from engine.formats import jpeg
+
+    assert jpeg.scan_limit(64 * 48) == jpeg.MAX_SCANS
+    assert jpeg.scan_limit(200_000_000) == jpeg.MIN_SCANS
+    assert jpeg.MIN_SCANS < jpeg.scan_limit(40_000_000) < jpeg.MAX_SCANS
+
+
+def test_pillow_global_state_is_left_alone():
+    from PIL import Image, ImageFile
+
+    engine.extract(HOSTILE / "jpeg_truncated_scan.jpg")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    assert Image.MAX_IMAGE_PIXELS is None or 2 * Image.MAX_IMAGE_PIXELS >= config.MAX_PIXELS

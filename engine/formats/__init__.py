@@ -6,7 +6,10 @@ Each plugin module defines
 - ``PIL_FORMATS``: the Pillow format names it opens with,
 - ``matches(head: bytes) -> bool``: magic-number test on the first 32 bytes,
 - ``inspect(buf, im) -> Container``: what the container itself says, read
-  from the raw bytes ``buf`` and the opened (not loaded) Pillow image ``im``.
+  from the raw bytes ``buf`` and the opened (not loaded) Pillow image ``im``,
+- optionally ``precheck(buf, max_pixels)``: bounded structural checks run
+  *before* Pillow opens the file (some plugins decode while opening), raising :class:`~engine.errors.MetadataError` for inputs
+  whose structure alone would make opening or decoding too costly.
 
 :func:`sniff` picks the plugin; :func:`describe` names common non-image
 formats for error messages.
@@ -37,6 +40,9 @@ class Container:
     alpha: bool = False
     #: frames or pages declared, where the format has several
     frames: int = 1
+    #: pixels that decoding allocates, where more than width x height (an ICO
+    #: entry whose embedded PNG/BMP is larger than its directory says); 0 if not
+    pixels: int = 0
 
 
 def _plugins() -> list[ModuleType]:

@@ -1,8 +1,18 @@
-"""ICO: a directory of images; Pillow (and so imgmeta) reports the largest one."""
+"""ICO: a directory of images; Pillow (and so imgmeta) reports the largest one.
+
+The directory's sizes are one byte each (0 meaning 256), but the embedded PNG
+or BMP says its own, which is what Pillow decodes: :func:`embedded_pixels`
+reads those headers so that the pixel guard sees the real size.
+"""
 
 from __future__ import annotations
 
+import struct
+
+from ..errors import ImageTooLargeError
 from . import Container
+
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 FORMAT = "ico"
 PIL_FORMATS = ["ICO"]
@@ -10,6 +20,41 @@ PIL_FORMATS = ["ICO"]
 
 def matches(head: bytes) -> bool:
     return head[:4] == b"\x00\x00\x01\x00" and len(head) >= 6 and head[4:6] != b"\x00\x00"
+
+
+def embedded_pixels(buf) -> int:
+    """The largest pixel count any directory entry's embedded PNG/BMP header declares."""
+    n = len(buf)
+    if n < 6:
+        return 0
+    count = struct.unpack_from("<H", buf, 4)[0]
+    most = 0
+    for i in range(count):
+        entry = 6 + 16 * i
+        if entry + 16 > n:
+            break
+        offset = struct.unpack_from("<I", buf, entry + 12)[0]
+        if offset + 24 <= n and bytes(buf[offset:offset + 8]) == _PNG:
+            w, h = struct.unpack_from(">II", buf, offset + 16)
+        elif offset + 16 <= n:
+            header = struct.unpack_from("<I", buf, offset)[0]
+            if header == 12:
+                w, h = struct.unpack_from("<HH", buf, offset + 4)
+            else:
+                w, h = (abs(v) for v in struct.unpack_from("<ii", buf, offset + 4))
+            h //= 2  # a DIB in an ICO holds the XOR image and the AND mask
+        else:
+            continue
+        most = max(most, w * h)
+    return most
+
+
+def precheck(buf, max_pixels: int) -> None:
+    """Pillow decodes an ICO while opening it: the pixel guard must run before."""
+    pixels = embedded_pixels(buf)
+    if pixels > max_pixels:
+        raise ImageTooLargeError(
+            f"ico image embeds an image of {pixels} pixels, over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
 
 
 def inspect(buf, im) -> Container:
@@ -21,4 +66,5 @@ def inspect(buf, im) -> Container:
         density=None,
         quality=0,
         alpha=im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info,
+        pixels=embedded_pixels(buf),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import ImageTooLargeError
 from ..quality import jpeg_quality
 from . import Container
 
@@ -14,8 +15,37 @@ TRAILER = b"\xff\xd9"
 _EXIF_HEADER = b"Exif\x00\x00"
 
 
+#: A progressive JPEG costs a pass over all of the image's coefficients per scan (even an
+#: empty 16-byte one): 5,000 such scans make a 100 KB 2048x2048 file take 15 s to decode
+#: (libjpeg-turbo's ``djpeg -maxscans`` exists for this). Real encoders write 6-14 scans;
+#: thumbnails and MPO frames add theirs. Allowed: MAX_SCANS, fewer for large images so that
+#: scans x pixels stays under SCAN_PIXEL_BUDGET, and never fewer than MIN_SCANS.
+MAX_SCANS = 200
+MIN_SCANS = 32
+SCAN_PIXEL_BUDGET = 2_000_000_000
+
+
 def matches(head: bytes) -> bool:
     return head[:3] == b"\xff\xd8\xff"
+
+
+def scan_limit(pixels: int) -> int:
+    return max(MIN_SCANS, min(MAX_SCANS, SCAN_PIXEL_BUDGET // max(1, pixels)))
+
+
+def check_scans(buf, pixels: int) -> None:
+    """Refuse a scan flood before libjpeg walks it (SOS markers counted at C speed)."""
+    limit = scan_limit(pixels)
+    pos, scans = 0, 0
+    while True:
+        pos = buf.find(b"\xff\xda", pos) + 2
+        if pos == 1:
+            return
+        scans += 1
+        if scans > limit:
+            raise ImageTooLargeError(
+                f"jpg file has more than {limit} scans for {pixels} pixels: refused "
+                "(progressive-scan denial of service)")
 
 
 def jfif_density(info: dict) -> float | None:
@@ -31,6 +61,7 @@ def jfif_density(info: dict) -> float | None:
 
 
 def inspect(buf, im) -> Container:
+    check_scans(buf, im.width * im.height)
     info = im.info
     exif = info.get("exif")
     if exif and exif.startswith(_EXIF_HEADER):

@@ -275,6 +275,24 @@ def jpeg_truncated_progressive() -> bytes:
     return base[:scans[2] + 40]
 
 
+def jpeg_scan_flood() -> bytes:
+    """A 2048x2048 progressive JPEG with 1,000 extra copies of its smallest (16-byte) scan.
+
+    Each scan costs libjpeg a pass over every block: unchecked, this 37 KB file
+    decodes in about 2 s, and 5,000 copies (100 KB) in 15 s.
+    """
+    from PIL import Image
+
+    im = Image.linear_gradient("L").resize((2048, 2048))
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=75, progressive=True)
+    data = out.getvalue()
+    sos = [i for i in range(len(data) - 1) if data[i:i + 2] == b"\xff\xda"]
+    ends = sos[1:] + [len(data) - 2]
+    size, k = min((ends[k] - sos[k], k) for k in range(len(sos)))
+    return data[:ends[-1]] + data[sos[k]:ends[k]] * 1000 + data[ends[-1]:]
+
+
 def jpeg_header_only() -> bytes:
     """A JPEG cut right after its SOF: no Huffman tables, no scan."""
     base = base_jpeg()
@@ -348,9 +366,16 @@ def png_exif_loop() -> bytes:
 
 
 def png_many_chunks() -> bytes:
-    """A valid 4x4 PNG preceded by 20,000 empty private chunks."""
+    """A valid 4x4 PNG preceded by 20,000 empty private chunks (over the 10,000-chunk budget)."""
     junk = png_chunk(b"prVt", b"") * 20_000
     return png(4, 4, zlib.compress(b"\x00" * 20), extra=[junk])
+
+
+def png_idat_flood() -> bytes:
+    """A valid 4x4 PNG whose image data is followed by 12,000 empty IDAT chunks (Pillow reads each)."""
+    ihdr = struct.pack(">IIBBBBB", 4, 4, 8, 0, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", ihdr) + png_chunk(b"IDAT", zlib.compress(b"\x00" * 20))
+            + png_chunk(b"IDAT", b"") * 12_000 + png_chunk(b"IEND", b""))
 
 
 def png_actl_frames() -> bytes:
@@ -376,6 +401,13 @@ def gif_65535x65535() -> bytes:
     """A GIF whose logical screen and only frame declare 65535 x 65535."""
     head = b"GIF89a" + struct.pack("<HHBBB", 65535, 65535, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
     frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 65535, 65535, 0) + b"\x02\x02\x44\x01\x00"
+    return head + frame + b"\x3b"
+
+
+def gif_frame_grows_canvas() -> bytes:
+    """A 1x1 logical screen whose first frame is 15000 x 15000 (Pillow grows the canvas to it)."""
+    head = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 15000, 15000, 0) + b"\x02\x02\x44\x01\x00"
     return head + frame + b"\x3b"
 
 
@@ -505,6 +537,18 @@ def ico_entries_past_end() -> bytes:
     return head + entries
 
 
+def ico_png_oversize() -> bytes:
+    """A 16x16 ICO directory entry whose embedded PNG declares 15000 x 15000 (225 MP)."""
+    data = png(15000, 15000, zlib.compress(b"\x00" * 64), color_type=6)
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(data), 22) + data
+
+
+def ico_bmp_oversize() -> bytes:
+    """A 16x16 ICO directory entry whose embedded DIB declares 15000 x 15000 (x2 for the mask)."""
+    dib = struct.pack("<IiiHHIIiiII", 40, 15000, 30000, 1, 32, 0, 0, 0, 0, 0, 0) + b"\x00" * 64
+    return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 16, 16, 0, 0, 1, 32, len(dib), 22) + dib
+
+
 def heif_bad_box() -> bytes:
     """An ftyp 'heic' box followed by a meta box whose size is 0xFFFFFFFF."""
     ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"heic", 0, b"mif1", b"heic")
@@ -534,6 +578,7 @@ CASES = {
     "jpeg_app_past_end.jpg": jpeg_app_past_end,
     "jpeg_truncated_scan.jpg": jpeg_truncated_scan,
     "jpeg_truncated_progressive.jpg": jpeg_truncated_progressive,
+    "jpeg_scan_flood.jpg": jpeg_scan_flood,
     "jpeg_header_only.jpg": jpeg_header_only,
     "jpeg_soi_only.jpg": jpeg_soi_only,
     "jpeg_65535x65535.jpg": jpeg_65535x65535,
@@ -548,9 +593,11 @@ CASES = {
     "png_truncated_idat.png": png_truncated_idat,
     "png_exif_loop.png": png_exif_loop,
     "png_many_chunks.png": png_many_chunks,
+    "png_idat_flood.png": png_idat_flood,
     "png_actl_frames.png": png_actl_frames,
     "gif_10001_frames.gif": gif_10001_frames,
     "gif_65535x65535.gif": gif_65535x65535,
+    "gif_frame_grows_canvas.gif": gif_frame_grows_canvas,
     "gif_truncated.gif": gif_truncated,
     "gif_subblock_flood.gif": gif_subblock_flood,
     "webp_3000_frames.webp": webp_3000_frames,
@@ -564,6 +611,8 @@ CASES = {
     "bmp_65535x65535.bmp": bmp_65535x65535,
     "bmp_negative_width.bmp": bmp_negative_width,
     "ico_entries_past_end.ico": ico_entries_past_end,
+    "ico_png_oversize.ico": ico_png_oversize,
+    "ico_bmp_oversize.ico": ico_bmp_oversize,
     "heif_bad_box.heic": heif_bad_box,
     "avif_truncated.avif": avif_truncated,
     "empty.jpg": lambda: b"",
