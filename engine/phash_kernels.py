@@ -20,7 +20,7 @@ Examples
 >>> import numpy as np
 >>> from engine.phash_kernels import hash_batch
 >>> flat = np.full((1, 32, 32), 137, dtype=np.uint8)
->>> f"{hash_batch(flat)[0]:016x}"
+>>> f"{hash_batch(flat)[0][0]:016x}"
 '8000000000000000'
 """
 
