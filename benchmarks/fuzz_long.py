@@ -16,9 +16,10 @@ indices. The parent watches them: a worker that dies (segfault, abort) is a
 seconds is killed and the input is a *hang*; either way a fresh worker carries
 on. Workers report *exceptions* other than ``MetadataError``, outputs that are
 not valid SPEC objects (``invalid``), inputs slower than ``--slow`` seconds
-(``slow``), and inputs that raised the worker's peak RSS more than ``--rss-mb``
-above its warmed-up baseline (``memory``; the worker is then replaced, so its
-baseline is fresh).
+(``slow``), and inputs that raised the worker's peak RSS more than ``--rss-mb`` above its
+warmed-up baseline plus the configured pixel limit's own cost (``--max-pixels``
+x 6 bytes: an in-limit image may cost that; ``memory``; the worker is then
+replaced, so its baseline is fresh).
 
 Every finding is written to ``tests/hostile/regressions/<kind>-<sha1>.<ext>``
 with a ``.json`` sidecar (seed file, ops, traceback, time); ``tests/test_hostile.py``
@@ -65,9 +66,12 @@ def worker(wid: int, start: int, args, cur, started, q) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
     resource.setrlimit(resource.RLIMIT_AS, (args.as_gb << 30, args.as_gb << 30))
+    os.environ["IMGMETA_MAX_PIXELS"] = str(args.max_pixels)
     import engine
+    from engine import config
     from engine.errors import MetadataError
 
+    config.MAX_PIXELS = args.max_pixels
     names, seeds = load_seeds(args.max_seed_bytes)
     warmed = set()
     for name, warm in zip(names, seeds):  # JIT, lazy imports, decoder tables before the RSS baseline
@@ -80,6 +84,8 @@ def worker(wid: int, start: int, args, cur, started, q) -> None:
         except MetadataError:
             pass
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # the pixel limit's own cost (RGBA decode + luma copy + slack: 6 bytes a pixel) is allowed
+    memory_limit_mb = args.rss_mb + config.MAX_PIXELS * 6 // (1 << 20)
     counts: Counter = Counter()
     slowest = (0.0, -1)
     for i in range(start, args.count, args.workers):
@@ -105,15 +111,19 @@ def worker(wid: int, start: int, args, cur, started, q) -> None:
         if dt > args.slow:
             q.put(("slow", i, f"{dt:.2f} s", ""))
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        if (rss - base_rss) / 1024 > args.rss_mb:
-            q.put(("memory", i, f"peak RSS +{(rss - base_rss) // 1024} MB over the worker baseline", ""))
+        if (rss - base_rss) / 1024 > memory_limit_mb:
+            q.put(("memory", i, f"peak RSS +{(rss - base_rss) // 1024} MB over the worker baseline "
+                                f"(allowed: {memory_limit_mb} MB)", ""))
             q.put(("stats", wid, dict(counts), (slowest, rss // 1024)))
-            cur[wid] = -1
-            os._exit(EXIT_MEMORY)
+            q.close()
+            q.join_thread()  # flush the queue's feeder thread before leaving
+            os._exit(EXIT_MEMORY)  # the parent starts a fresh worker after input i
         if sum(counts.values()) % 500 == 0:
             q.put(("stats", wid, dict(counts), (slowest, rss // 1024)))
             counts.clear()
     q.put(("stats", wid, dict(counts), (slowest, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)))
+    q.close()
+    q.join_thread()
     cur[wid] = -2
 
 
@@ -137,8 +147,10 @@ def run(args) -> dict:
     cur = ctx.Array("q", [-1] * args.workers, lock=False)
     started = ctx.Array("d", [0.0] * args.workers, lock=False)
     procs: list = [None] * args.workers
+    starts = [0] * args.workers
 
     def spawn(wid: int, start: int) -> None:
+        starts[wid] = start
         cur[wid] = -1
         started[wid] = time.monotonic()
         p = ctx.Process(target=worker, args=(wid, start, args, cur, started, q), daemon=True)
@@ -182,8 +194,12 @@ def run(args) -> dict:
                     live.discard(wid)
                     continue
                 drain(0.5)
-                if p.exitcode == EXIT_MEMORY or i < 0:
-                    spawn(wid, _next_index(wid, findings, args))
+                if p.exitcode == EXIT_MEMORY and i >= 0:
+                    spawn(wid, i + args.workers)
+                    continue
+                if i < 0:  # died before its first input: nothing to blame, do not loop
+                    print(f"worker {wid} died during start-up (exit code {p.exitcode})", flush=True)
+                    live.discard(wid)
                     continue
                 counts["crash"] += 1
                 q.put(("crash", i, f"worker died with exit code {p.exitcode}", ""))
@@ -205,18 +221,12 @@ def run(args) -> dict:
         "inputs": sum(counts.values()), "seconds": round(elapsed, 1), "workers": args.workers,
         "base": args.base, "seeds": len(seeds), "outcomes": dict(counts),
         "findings": findings, "slowest": {"seconds": round(slowest[0], 3), "index": slowest[1]},
-        "worker_peak_rss_mb": peak_rss_mb,
+        "worker_peak_rss_mb": peak_rss_mb, "max_pixels": args.max_pixels,
     }
     if slowest[1] >= 0:
         s, _, ops, _ = mutators.case(seeds, slowest[1], args.base)
         summary["slowest"].update(seed=names[s], ops=ops)
     return summary
-
-
-def _next_index(wid: int, findings: list[dict], args) -> int:
-    """After a memory restart: the index after the last memory finding of this worker's residue class."""
-    mine = [f["index"] for f in findings if f["kind"] == "memory" and f["index"] % args.workers == wid]
-    return (max(mine) + args.workers) if mine else wid
 
 
 def replay(args) -> int:
@@ -243,7 +253,10 @@ def main(argv=None) -> int:
     ap.add_argument("--base", type=int, default=0, help="run seed: input i is case(base, i)")
     ap.add_argument("--timeout", type=float, default=10.0, help="an input still running after this is a hang")
     ap.add_argument("--slow", type=float, default=2.0, help="record inputs slower than this (s)")
-    ap.add_argument("--rss-mb", type=int, default=256, help="record inputs raising peak RSS more than this")
+    ap.add_argument("--rss-mb", type=int, default=256,
+                    help="record inputs raising peak RSS more than this above the pixel limit's own cost")
+    ap.add_argument("--max-pixels", type=int, default=16_000_000,
+                    help="IMGMETA_MAX_PIXELS of the workers (its decode cost, 6 bytes a pixel, is allowed)")
     ap.add_argument("--as-gb", type=int, default=6, help="address-space limit per worker (GiB)")
     ap.add_argument("--max-seed-bytes", type=int, default=2_500_000)
     ap.add_argument("--report-every", type=float, default=60.0)
