@@ -308,6 +308,29 @@ def _pixels(im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]:
     return hash_hex, bool(c.alpha and has_transparency(im))
 
 
+def _decode(buf, im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]:
+    """``_pixels`` with the truncated-JPEG policy (docs/hostile.md): hash what decodes.
+
+    A JPEG that does not end in EOI goes straight to the EOI-trailer reader (one
+    decode); one that does but still runs out of data is retried through it.
+    """
+    from .formats import jpeg
+
+    def with_trailer():
+        return _decode_truncated_jpeg(buf, lambda im2: _pixels(im2, c, phash))
+
+    direct = c.format == "jpg" and phash and not jpeg.ends_with_eoi(buf)
+    try:
+        return with_trailer() if direct else _pixels(im, c, phash)
+    except Exception as e:  # noqa: BLE001
+        if direct or not (c.format == "jpg" and _is_truncation(e)):
+            raise _decode_error(c.format, e) from None
+    try:
+        return with_trailer()
+    except Exception as e2:  # noqa: BLE001
+        raise _decode_error(c.format, e2) from None
+
+
 def _decode_error(fmt: str, e: BaseException) -> MetadataError:
     if isinstance(e, MetadataError):
         return e
@@ -367,15 +390,7 @@ def extract(source: Source, *, phash: bool = True, max_pixels: int | None = None
             raise
         except Exception:  # noqa: BLE001 - broken EXIF never fails the file
             exif = {}
-        try:
-            hash_hex, transparent = _pixels(im, c, phash)
-        except Exception as e:  # noqa: BLE001
-            if not (c.format == "jpg" and _is_truncation(e)):
-                raise _decode_error(c.format, e) from None
-            try:  # a JPEG whose scan is cut off: hash what decodes (docs/hostile.md)
-                hash_hex, transparent = _decode_truncated_jpeg(buf, lambda im2: _pixels(im2, c, phash))
-            except Exception as e2:  # noqa: BLE001
-                raise _decode_error(c.format, e2) from None
+        hash_hex, transparent = _decode(buf, im, c, phash)
         return {
             "height": c.height,
             "width": c.width,

@@ -243,6 +243,11 @@ def jpeg_app_length_zero() -> bytes:
     return with_app(base_jpeg(), b"\xff\xe1\x00\x00Exif\x00\x00")
 
 
+def jpeg_marker_flood() -> bytes:
+    """30,000 empty APP1 segments (4 bytes each) before the frame: Pillow reads each in Python."""
+    return with_app(base_jpeg(), b"\xff\xe1\x00\x02" * 30_000)
+
+
 def jpeg_app_overlapping() -> bytes:
     """An APP1 whose length runs over the DQT/SOF that follow it (segments overlap)."""
     base = base_jpeg()
@@ -574,6 +579,7 @@ CASES = {
     "exif_bad_byte_order.jpg": exif_bad_byte_order,
     "jpeg_zero_length_app.jpg": jpeg_zero_length_app,
     "jpeg_app_length_zero.jpg": jpeg_app_length_zero,
+    "jpeg_marker_flood.jpg": jpeg_marker_flood,
     "jpeg_app_overlapping.jpg": jpeg_app_overlapping,
     "jpeg_app_past_end.jpg": jpeg_app_past_end,
     "jpeg_truncated_scan.jpg": jpeg_truncated_scan,
