@@ -35,6 +35,7 @@ import json
 import multiprocessing as mp
 import os
 import queue
+import signal
 import sys
 import time
 import traceback
@@ -61,6 +62,8 @@ def worker(wid: int, start: int, args, cur, started, q) -> None:
     import resource
     import warnings
 
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     warnings.simplefilter("ignore")
     if not args.stderr:  # libtiff/libjpeg chatter on fd 2 would flood the log
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -184,44 +187,54 @@ def run(args) -> dict:
             pass
 
     live = set(range(args.workers))
-    while live:
-        drain(0.25)
-        now = time.monotonic()
-        for wid in list(live):
-            p, i = procs[wid], cur[wid]
-            if not p.is_alive():
-                if i == -2 or p.exitcode == 0:
-                    live.discard(wid)
-                    continue
-                drain(0.5)
-                if p.exitcode == EXIT_MEMORY and i >= 0:
+    interrupted = False
+    try:
+        while live:
+            drain(0.25)
+            now = time.monotonic()
+            for wid in list(live):
+                p, i = procs[wid], cur[wid]
+                if not p.is_alive():
+                    if i == -2 or p.exitcode == 0:
+                        live.discard(wid)
+                        continue
+                    drain(0.5)
+                    if p.exitcode == EXIT_MEMORY and i >= 0:
+                        spawn(wid, i + args.workers)
+                        continue
+                    if i < 0:  # died before its first input: nothing to blame, do not loop
+                        print(f"worker {wid} died during start-up (exit code {p.exitcode})", flush=True)
+                        live.discard(wid)
+                        continue
+                    counts["crash"] += 1
+                    q.put(("crash", i, f"worker died with exit code {p.exitcode}", ""))
                     spawn(wid, i + args.workers)
-                    continue
-                if i < 0:  # died before its first input: nothing to blame, do not loop
-                    print(f"worker {wid} died during start-up (exit code {p.exitcode})", flush=True)
-                    live.discard(wid)
-                    continue
-                counts["crash"] += 1
-                q.put(("crash", i, f"worker died with exit code {p.exitcode}", ""))
-                spawn(wid, i + args.workers)
-            elif i >= 0 and now - started[wid] > args.timeout:
+                elif i >= 0 and now - started[wid] > args.timeout:
+                    p.kill()
+                    p.join()
+                    counts["hang"] += 1
+                    q.put(("hang", i, f"still running after {args.timeout:.0f} s", ""))
+                    spawn(wid, i + args.workers)
+            if now - last_report > args.report_every:
+                last_report = now
+                done = sum(counts.values())
+                print(f"[{now - t0:7.0f} s] {done:>8,d} inputs, {done / (now - t0):6.1f}/s, {dict(counts)}, "
+                      f"findings {len(findings)}", flush=True)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: stop the workers, keep what was counted
+        interrupted = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    finally:
+        for p in procs:
+            if p is not None and p.is_alive():
                 p.kill()
-                p.join()
-                counts["hang"] += 1
-                q.put(("hang", i, f"still running after {args.timeout:.0f} s", ""))
-                spawn(wid, i + args.workers)
-        if now - last_report > args.report_every:
-            last_report = now
-            done = sum(counts.values())
-            print(f"[{now - t0:7.0f} s] {done:>8,d} inputs, {done / (now - t0):6.1f}/s, {dict(counts)}, "
-                  f"findings {len(findings)}", flush=True)
     drain(0.5)
     elapsed = time.monotonic() - t0
     summary = {
         "inputs": sum(counts.values()), "seconds": round(elapsed, 1), "workers": args.workers,
         "base": args.base, "seeds": len(seeds), "outcomes": dict(counts),
         "findings": findings, "slowest": {"seconds": round(slowest[0], 3), "index": slowest[1]},
-        "worker_peak_rss_mb": peak_rss_mb, "max_pixels": args.max_pixels,
+        "worker_peak_rss_mb": peak_rss_mb, "max_pixels": args.max_pixels, "interrupted": interrupted,
     }
     if slowest[1] >= 0:
         s, _, ops, _ = mutators.case(seeds, slowest[1], args.base)
@@ -268,6 +281,11 @@ def main(argv=None) -> int:
     os.environ.setdefault("NUMBA_NUM_THREADS", "1")
     if args.replay is not None:
         return replay(args)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     summary = run(args)
     Path(args.summary).parent.mkdir(parents=True, exist_ok=True)
     Path(args.summary).write_text(json.dumps(summary, indent=1) + "\n")
