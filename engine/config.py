@@ -7,10 +7,15 @@
     Default 200,000,000 (200 MP: above every camera sensor sold today; about
     600 MB to decode as RGB). ``extract(..., max_pixels=N)`` overrides it per call.
 ``IMGMETA_MAX_FRAMES``
-    Animated GIF / WebP and multi-page TIFF with more frames than this are
-    refused. Default 10,000.
+    Animated GIF / WebP / PNG and multi-page TIFF with more frames than this
+    are refused (GIF frames and TIFF pages are counted by bounded walks that
+    stop at the limit). Default 10,000.
 ``IMGMETA_MAX_FILE_BYTES``
     Inputs larger than this are refused. Default 2 GiB.
+
+Limits on the structure of a file (EXIF entries and value bytes, GIF
+sub-blocks, PNG chunks, JPEG segments and scans) are constants of the modules
+that enforce them; docs/hostile.md lists them all.
 """
 
 import os
