@@ -22,7 +22,11 @@ reduced-scale JPEG decode (opt-in: ``IMGMETA_PHASH_FAST=1`` or
     median.
 
 The DCT, median and bit packing run in the numba kernels of
-:mod:`engine.phash_kernels` (imported on first use). Hashes are ``uint64``
+:mod:`engine.phash_kernels` (imported on first use) for :func:`phash_batch`
+and :func:`hash_luma32`. One image (:func:`phash_image`, :func:`phash`,
+``engine.extract``) takes a plain-numpy copy of the same arithmetic,
+bit-identical, unless numba is already loaded in the process: a one-file CLI
+call then skips numba's import and cache load (~0.7 s). Hashes are ``uint64``
 inside and 16 lower-case hex digits at the edges.
 
 Examples
@@ -57,6 +61,81 @@ DRAFT_MARGIN = 8
 #: Opt-in reduced-scale JPEG decoding for ``exact=False`` (env
 #: ``IMGMETA_PHASH_FAST=1``). Off by default: it does not meet SPEC's bound.
 FAST_DECODE = os.environ.get("IMGMETA_PHASH_FAST", "") not in ("", "0")
+
+
+def _two_cos(k: int, i: int, n: int) -> float:
+    return 2.0 * np.cos(np.pi * k * (2 * i + 1) / (2 * n))
+
+
+#: Odd rows k = 1, 3, 5, 7 of the 32-point DCT-II basis (x 2), over the 16
+#: differences of mirrored samples (the numba kernels use the same arrays).
+C_ODD = np.array([[_two_cos(k, i, 32) for i in range(16)] for k in (1, 3, 5, 7)])
+#: Rows k = 2, 6 over the 8 differences of the first butterfly's sums.
+C_MID = np.array([[_two_cos(k, i, 32) for i in range(8)] for k in (2, 6)])
+#: Row k = 4 over the 4 differences of the second butterfly's sums.
+C_K4 = np.array([_two_cos(4, i, 32) for i in range(4)])
+
+#: A coefficient closer than this (relative to the largest) to the median, but
+#: not equal to it, is a near tie: the bit depends on rounding, and the
+#: floating-point summation order of scipy's FFT-based DCT may decide it
+#: differently. Such hashes are flagged ("fragile") and recomputed with scipy
+#: when it is installed. Rounding errors here are about 1e-15 relative.
+TIE_TOLERANCE = 1e-9
+
+
+def _dot_in_order(c: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """``acc = 0.0; acc += c[r, i] * d[i]`` for i = 0, 1, ... (the kernels' order).
+
+    ``c`` (R, I), ``d`` (I, M) -> (R, M). ``np.cumsum`` is a left-to-right
+    accumulate by definition, so every rounding step is the numba kernel's
+    (no BLAS, no pairwise summation); the leading zero makes the first step
+    ``0.0 + c*d`` too, as in the kernel.
+    """
+    p = np.empty((c.shape[0], c.shape[1] + 1, d.shape[1]))
+    p[:, 0] = 0.0
+    np.multiply(c[:, :, None], d[None], out=p[:, 1:])
+    return np.cumsum(p, axis=1)[:, -1]
+
+
+def _dct8_np(x: np.ndarray) -> np.ndarray:
+    """Low 8 rows of the unnormalised DCT-II along axis 0 of ``x`` (32, M).
+
+    The same butterflies and summation order as
+    :func:`engine.phash_kernels.dct8_cols32`, in numpy: bit-identical.
+    """
+    out = np.empty((8, x.shape[1]))
+    d = x[:16] - x[31:15:-1]
+    s = x[:16] + x[31:15:-1]
+    out[1::2] = _dot_in_order(C_ODD, d)
+    d2 = s[:8] - s[15:7:-1]
+    s2 = s[:8] + s[15:7:-1]
+    mid = _dot_in_order(C_MID, d2)
+    out[2], out[6] = mid[0], mid[1]
+    out[4] = _dot_in_order(C_K4[None], s2[:4] - s2[7:3:-1])[0]
+    out[0] = 2.0 * _dot_in_order(np.ones((1, 4)), s2[:4] + s2[7:3:-1])[0]
+    return out
+
+
+def _hash_numpy(pixels: np.ndarray) -> tuple[int, bool]:
+    """pHash of one 32x32 array in plain numpy: ``(hash, fragile)``.
+
+    Bit-identical to :func:`engine.phash_kernels.hash_one` (same butterflies,
+    same summation order, IEEE double without fused multiply-add), without
+    importing numba: the one-image path of :func:`phash_image`, which spares a
+    CLI call the ~0.7 s of numba's import and cache load. ``fragile`` marks a
+    near tie, to be recomputed with scipy like the kernel's.
+    """
+    x = np.asarray(pixels, dtype=np.float64)
+    a = _dct8_np(x)  # a[k, j]: columns transformed
+    dt = _dct8_np(np.ascontiguousarray(a.T))  # dt[l, k] = D[k, l]
+    v = dt.T.ravel()  # v[k * 8 + l] = D[k, l]
+    srt = np.sort(v)
+    med = (srt[31] + srt[32]) / 2.0
+    tol = TIE_TOLERANCE * np.abs(v).max()
+    bits = v > med
+    fragile = bool(np.any((np.abs(v - med) <= tol) & (v != med)) or (med != 0.0 and np.any(v == med))
+                   or np.isnan(v).any())
+    return int.from_bytes(np.packbits(bits).tobytes(), "big"), fragile
 
 
 def _kernels():
@@ -187,7 +266,12 @@ def phash_image(im: Image.Image, *, exact: bool = False) -> str:
     '8000000000000000'
     """
     pixels = luma32(im, exact=exact)
-    return f"{hash_luma32(pixels):016x}"
+    if "engine.phash_kernels" in sys.modules:  # numba already loaded (batch, server): use it
+        return f"{hash_luma32(pixels):016x}"
+    h, fragile = _hash_numpy(pixels)  # one image: no numba import (~0.7 s per process)
+    if fragile:
+        h = int(_fix_ties(pixels[None], np.array([h], dtype=np.uint64), np.array([True]))[0])
+    return f"{h:016x}"
 
 
 def _open(source):

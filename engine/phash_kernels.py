@@ -29,21 +29,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-_TWO_COS = lambda k, i, n: 2.0 * np.cos(np.pi * k * (2 * i + 1) / (2 * n))  # noqa: E731
-
-#: Odd rows k = 1, 3, 5, 7 of the 32-point basis (x 2), over the 16 differences.
-C_ODD = np.array([[_TWO_COS(k, i, 32) for i in range(16)] for k in (1, 3, 5, 7)])
-#: Rows k = 2, 6 over the 8 differences of the first butterfly's sums.
-C_MID = np.array([[_TWO_COS(k, i, 32) for i in range(8)] for k in (2, 6)])
-#: Row k = 4 over the 4 differences of the second butterfly's sums.
-C_K4 = np.array([_TWO_COS(4, i, 32) for i in range(4)])
-
-#: A coefficient closer than this (relative to the largest) to the median, but
-#: not equal to it, is a near tie: the bit depends on rounding, and the
-#: floating-point summation order of scipy's FFT-based DCT may decide it
-#: differently. Such hashes are flagged ("fragile") and recomputed with scipy
-#: when it is installed. Rounding errors here are about 1e-15 relative.
-TIE_TOLERANCE = 1e-9
+from .hashing import C_K4, C_MID, C_ODD, TIE_TOLERANCE  # noqa: F401 - one definition, numpy only
 
 #: Chunk of images per parallel task in :func:`hash_batch`.
 BATCH_CHUNK = 256

@@ -14,9 +14,9 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image
 
 from engine.errors import CorruptFileError, MetadataError, UnsupportedFormatError
-from engine.hashing import hash_luma32, phash, phash_batch, phash_image
+from engine.hashing import _hash_numpy, hash_luma32, luma32, phash, phash_batch, phash_image
 
-from conftest import needs_shared, shared_expectations
+from conftest import DATA_SAMPLES, SHARED_SAMPLES, needs_shared, shared_expectations
 
 scipy_fftpack = pytest.importorskip("scipy.fftpack")
 
@@ -94,6 +94,90 @@ def test_batch_equals_single_and_dtypes():
 def test_batch_rejects_wrong_shape():
     with pytest.raises(ValueError, match=r"\(N, 32, 32\)"):
         phash_batch(np.zeros((3, 16, 16)))
+
+
+# --- the numpy one-image path against the numba kernel (bit for bit, flag for flag)
+
+def numpy_path(batch) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [_hash_numpy(a) for a in batch]
+    return np.array([h for h, _ in pairs], dtype=np.uint64), np.array([f for _, f in pairs])
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.uint8, (4, 32, 32)))
+def test_numpy_path_equals_kernel_on_uint8(x):
+    h, f = kernel_only(x)
+    hn, fn = numpy_path(x)
+    assert np.array_equal(hn, h) and np.array_equal(fn, f)
+
+
+@settings(max_examples=100, deadline=None)
+@given(arrays(np.float64, (4, 32, 32), elements=st.floats(-1e4, 1e4, allow_nan=False)))
+def test_numpy_path_equals_kernel_on_floats(x):
+    h, f = kernel_only(x)
+    hn, fn = numpy_path(x)
+    assert np.array_equal(hn, h) and np.array_equal(fn, f)
+
+
+def test_numpy_path_equals_kernel_on_random_and_structured():
+    rng = np.random.default_rng(5)
+    x = np.concatenate([structured_inputs(rng, 60), rng.integers(0, 256, (500, 32, 32)).astype(np.uint8)])
+    h, f = kernel_only(x)
+    hn, fn = numpy_path(x)
+    assert f.any()  # the structured inputs do hit near ties
+    assert np.array_equal(hn, h) and np.array_equal(fn, f)
+
+
+def _all_sample_files():
+    out = []
+    for root in (SHARED_SAMPLES, DATA_SAMPLES):
+        if root.is_dir():
+            out += [p for p in sorted(root.rglob("*")) if p.is_file() and p.suffix.lower() not in (".json", ".md", ".py", ".txt")]
+    return out
+
+
+def test_numpy_path_equals_kernel_on_every_sample():
+    from engine.hashing import _open
+
+    lumas = []
+    for path in _all_sample_files():
+        try:
+            im = _open(path)
+            try:
+                lumas.append(luma32(im, exact=True))
+            finally:
+                im.close()
+        except Exception:  # noqa: BLE001 - corrupt/unsupported samples are other tests' business
+            continue
+    if not lumas:
+        pytest.skip("no samples found")
+    x = np.array(lumas)
+    h, f = kernel_only(x)
+    hn, fn = numpy_path(x)
+    assert np.array_equal(hn, h) and np.array_equal(fn, f)
+    assert np.array_equal(phash_batch(x), np.array([hash_luma32(a) for a in x], dtype=np.uint64))
+
+
+def test_phash_image_same_with_and_without_numba_loaded(monkeypatch):
+    import sys as _sys
+
+    import engine.phash_kernels  # noqa: F401 - numba loaded: phash_image uses the kernel
+
+    rng = np.random.default_rng(9)
+    ims = [Image.fromarray(rng.integers(0, 256, (40, 50), dtype=np.uint8)) for _ in range(5)]
+    sym = rng.integers(0, 256, (32, 32)).astype(np.uint8)
+    ims.append(Image.fromarray(np.triu(sym) + np.triu(sym, 1).T))  # near ties -> scipy
+    with_numba = [phash_image(im) for im in ims]
+    monkeypatch.delitem(_sys.modules, "engine.phash_kernels")
+    assert [phash_image(im) for im in ims] == with_numba
+    assert with_numba[-1] == f"{reference_hash(np.asarray(ims[-1].convert('L').resize((32, 32), Image.Resampling.LANCZOS))):016x}"
+
+
+def test_one_image_hash_does_not_import_numba():
+    code = ("import sys; from PIL import Image; from engine.hashing import phash_image; "
+            "h = phash_image(Image.new('RGB', (64, 48), 'gray')); "
+            "assert h == '8000000000000000', h; assert 'numba' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 
 
 # --- images -------------------------------------------------------------------
