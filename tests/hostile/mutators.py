@@ -19,6 +19,8 @@ Kinds
 ``ifd``       poison one field (type, count or offset) of an IFD entry of an
               embedded TIFF/EXIF structure
 ``seglen``    poison the length of a JPEG segment, PNG chunk or RIFF chunk
+``dims``      set the declared width or height (JPEG SOF, PNG IHDR, GIF screen and
+              first frame, BMP header, WebP VP8X canvas, TIFF IFD0) to an interesting value
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import random
 import struct
 from pathlib import Path
 
-KINDS = ("flip", "byte", "int16", "int32", "truncate", "delete", "dup", "splice", "ifd", "seglen")
+KINDS = ("flip", "byte", "int16", "int32", "truncate", "delete", "dup", "splice", "ifd", "seglen", "dims")
 
 INTERESTING_8 = (0x00, 0x01, 0x7F, 0x80, 0xFF)
 INTERESTING_16 = (0, 1, 0x7F, 0x80, 0xFF, 0x100, 0x7FFF, 0x8000, 0xFFFE, 0xFFFF)
@@ -98,6 +100,40 @@ def length_fields(data: bytes) -> list[tuple[int, str]]:
     return out
 
 
+INTERESTING_DIMS = (0, 1, 2, 255, 256, 4097, 14000, 32767, 32768, 65535, 0x7FFFFFFF, 0xFFFFFFFF)
+
+
+def dim_fields(data: bytes) -> list[tuple[int, str]]:
+    """``(offset, struct code)`` of the declared width/height fields of the container."""
+    out: list[tuple[int, str]] = []
+    if data[:2] == b"\xff\xd8":
+        pos = 2
+        while pos + 9 <= len(data) and data[pos] == 0xFF:
+            marker = data[pos + 1]
+            if marker in (0xC0, 0xC1, 0xC2):
+                return [(pos + 5, ">H"), (pos + 7, ">H")]
+            if marker == 0xDA:
+                break
+            pos += 2 + struct.unpack_from(">H", data, pos + 2)[0]
+    elif data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        out = [(16, ">I"), (20, ">I")]
+    elif data[:3] == b"GIF" and len(data) >= 10:
+        out = [(6, "<H"), (8, "<H")]
+        frame = data.find(b"\x2c", 13)
+        if 0 < frame and frame + 9 <= len(data):
+            out += [(frame + 5, "<H"), (frame + 7, "<H")]
+    elif data[:2] == b"BM" and len(data) >= 26:
+        out = [(18, "<I"), (22, "<I")]
+    elif data[:4] == b"RIFF" and data[12:16] == b"VP8X" and len(data) >= 30:
+        out = [(24, "<3"), (27, "<3")]
+    else:
+        for off, bo in tiff_entries(data):
+            tag = struct.unpack_from(bo + "H", data, off)[0]
+            if tag in (0x100, 0x101):
+                out.append((off + 8, bo + "I"))
+    return out
+
+
 def _pick(seq, where: float):
     return seq[min(int(where * len(seq)), len(seq) - 1)]
 
@@ -142,6 +178,16 @@ def apply_op(buf: bytearray, kind: str, where: float, value: int, other: bytes =
                 struct.pack_into(bo + "H", buf, off + 2, (0, 2, 5, 7, 12, 13, 14, 0xFFFF)[(value >> 2) % 8])
             else:  # count or value/offset
                 struct.pack_into(bo + "I", buf, off + 4 * field, INTERESTING_32[(value >> 2) % len(INTERESTING_32)])
+    elif kind == "dims":
+        fields = dim_fields(bytes(buf))
+        if fields:
+            off, code = _pick(fields, where)
+            value = INTERESTING_DIMS[value % len(INTERESTING_DIMS)]
+            if code == "<3":
+                buf[off:off + 3] = (value & 0xFFFFFF).to_bytes(3, "little")
+            else:
+                size = struct.calcsize(code)
+                struct.pack_into(code, buf, off, value & ((1 << (8 * size)) - 1))
     elif kind == "seglen":
         fields = length_fields(bytes(buf))
         if fields:
