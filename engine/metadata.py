@@ -102,30 +102,30 @@ def _buffer(source: Source):
 _BOMB_MESSAGE = re.compile(r"Image size \((\d+) pixels\) exceeds limit of (\d+) pixels")
 
 
-def _open_error(plugin, e: BaseException) -> MetadataError:
-    """The engine's error for an exception raised by ``Image.open``."""
+def _open_error(fmt: str, e: BaseException) -> MetadataError:
+    """The engine's error for an exception raised by ``Image.open`` on a ``fmt`` file."""
     if isinstance(e, MetadataError):
         return e
     if isinstance(e, Image.DecompressionBombError):
         m = _BOMB_MESSAGE.search(str(e))
         size = f"{m.group(1)} pixels, over Pillow's limit of {m.group(2)}" if m else _reason(e)
-        return ImageTooLargeError(f"{plugin.FORMAT} image declares {size} (PIL.Image.MAX_IMAGE_PIXELS)")
+        return ImageTooLargeError(f"{fmt} image declares {size} (PIL.Image.MAX_IMAGE_PIXELS)")
     if isinstance(e, MemoryError):
-        return ImageTooLargeError(f"not enough memory to open the {plugin.FORMAT} file")
+        return ImageTooLargeError(f"not enough memory to open the {fmt} file")
     if isinstance(e, ValueError) and "Decompressed data too large" in str(e):
         return ImageTooLargeError(
-            f"{plugin.FORMAT} metadata chunk inflates past Pillow's limit "
+            f"{fmt} metadata chunk inflates past Pillow's limit "
             "(PngImagePlugin.MAX_TEXT_CHUNK): decompression bomb refused")
     if isinstance(e, UnidentifiedImageError):
-        return CorruptFileError(f"not a readable {plugin.FORMAT} file: damaged or truncated header")
-    return CorruptFileError(f"not a readable {plugin.FORMAT} file: {_reason(e)}")
+        return CorruptFileError(f"not a readable {fmt} file: damaged or truncated header")
+    return CorruptFileError(f"not a readable {fmt} file: {_reason(e)}")
 
 
-def _open(fp, plugin) -> Image.Image:
+def _open(fp, plugin, fmt: str) -> Image.Image:
     try:
         return Image.open(fp, formats=plugin.PIL_FORMATS)
     except Exception as e:  # noqa: BLE001 - any decoder failure becomes an engine error
-        raise _open_error(plugin, e) from None
+        raise _open_error(fmt, e) from None
 
 
 class _TrailerReader(io.RawIOBase):
@@ -222,7 +222,8 @@ def _inspect(buf, fp, limit: int):
         except Exception as e:  # noqa: BLE001
             raise CorruptFileError(f"damaged {plugin.FORMAT} structure: {_reason(e)}") from None
     fp.seek(0)
-    im = _open(fp, plugin)
+    fmt = plugin.format_of(head) if hasattr(plugin, "format_of") else plugin.FORMAT
+    im = _open(fp, plugin, fmt or plugin.FORMAT)
     try:
         container = plugin.inspect(buf, im)
         _check_size(container, limit)
