@@ -192,3 +192,32 @@ def test_pillow_global_state_is_left_alone():
     engine.extract(HOSTILE / "jpeg_truncated_scan.jpg")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False
     assert Image.MAX_IMAGE_PIXELS is None or 2 * Image.MAX_IMAGE_PIXELS >= config.MAX_PIXELS
+
+
+def test_frame_and_page_counters_stop_at_the_limit():
+    from engine.formats import gif, tiff
+
+    data = (HOSTILE / "gif_10001_frames.gif").read_bytes()
+    assert gif.count_frames(data, 10_000) == 10_001
+    assert gif.count_frames(data, 10) == 11
+    pages = (HOSTILE / "tiff_5000_pages.tif").read_bytes()
+    assert tiff.count_pages(pages, 10_000) == 5000
+    assert tiff.count_pages(pages, 10) == 11
+    assert tiff.count_pages((HOSTILE / "tiff_page_loop.tif").read_bytes(), 100) == 3
+    assert tiff.count_pages((HOSTILE / "bigtiff_page_loop.tif").read_bytes(), 100) == 1
+
+
+def test_gif_sub_block_flood_is_refused(monkeypatch):
+    from engine.formats import gif
+
+    monkeypatch.setattr(gif, "MIN_BLOCK_BUDGET", 1000)
+    with pytest.raises(ImageTooLargeError, match="sub-blocks"):
+        engine.extract(HOSTILE / "gif_subblock_flood.gif")
+
+
+def test_ico_embedded_sizes():
+    from engine.formats import ico
+
+    assert ico.embedded_pixels((HOSTILE / "ico_png_oversize.ico").read_bytes()) == 15000 * 15000
+    assert ico.embedded_pixels((HOSTILE / "ico_bmp_oversize.ico").read_bytes()) == 15000 * 15000
+    assert ico.embedded_pixels((HOSTILE / "ico_entries_past_end.ico").read_bytes()) == 0

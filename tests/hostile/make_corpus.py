@@ -515,6 +515,16 @@ def tiff_page_loop() -> bytes:
     return tiff_header(8) + b"".join(pages)
 
 
+def bigtiff_page_loop() -> bytes:
+    """A BigTIFF 1x1 page whose next-IFD offset (64-bit) points back at itself."""
+    def e(tag, typ, count, value):
+        return struct.pack("<HHQQ", tag, typ, count, value)
+
+    entries = [e(0x100, SHORT, 1, 1), e(0x101, SHORT, 1, 1), e(0x102, SHORT, 1, 8), e(0x106, SHORT, 1, 1),
+               e(0x111, LONG, 1, 15), e(0x117, LONG, 1, 1)]
+    return b"II+\x00" + struct.pack("<HHQ", 8, 0, 16) + struct.pack("<Q", len(entries)) + b"".join(entries) + struct.pack("<Q", 16)
+
+
 def tiff_65535x65535() -> bytes:
     return tiff_header(8) + tiff_page(65535, 65535, strip=7)
 
@@ -612,6 +622,7 @@ CASES = {
     "tiff_5000_pages.tif": tiff_5000_pages,
     "tiff_empty_ifd_chain.tif": tiff_empty_ifd_chain,
     "tiff_page_loop.tif": tiff_page_loop,
+    "bigtiff_page_loop.tif": bigtiff_page_loop,
     "tiff_65535x65535.tif": tiff_65535x65535,
     "tiff_strip_past_end.tif": tiff_strip_past_end,
     "bmp_65535x65535.bmp": bmp_65535x65535,
