@@ -76,6 +76,22 @@ def test_structured_inputs_equal_scipy_and_ties_are_flagged():
     assert np.array_equal(phash_batch(x), ref)
 
 
+def test_block_kernel_equals_scalar_kernel():
+    """The structure-of-arrays batch kernel is bit-identical to the one-image kernel (flags too)."""
+    from engine.phash_kernels import BLOCK, SUB_BLOCK, hash_batch_scalar
+
+    rng = np.random.default_rng(13)
+    s = structured_inputs(rng, 40)
+    cases = [rng.integers(0, 256, (n, 32, 32)).astype(np.uint8)
+             for n in (1, SUB_BLOCK - 1, SUB_BLOCK + 1, BLOCK, BLOCK + 3, 2000)]
+    cases += [s, s.astype(np.float64), rng.uniform(-1e4, 1e4, (700, 32, 32)), rng.normal(0, 1e-3, (300, 32, 32))]
+    for x in cases:
+        x = np.ascontiguousarray(x)
+        h, f = kernel_only(x)
+        h2, f2 = hash_batch_scalar(x)
+        assert np.array_equal(h, h2) and np.array_equal(f, f2), x.shape
+
+
 def test_constant_image_hash_is_dc_only():
     assert f"{hash_luma32(np.full((32, 32), 137, np.uint8)):016x}" == "8000000000000000"
 
