@@ -55,6 +55,7 @@ MAX_VALUE_BYTES = 1 << 20
 MAX_TOTAL_VALUE_BYTES = 4 << 20
 
 _PADDING = 0xEA1C
+_ENTRY_FAULTS = (struct.error, ValueError, OverflowError, IndexError, UnicodeError, LookupError)
 _POINTERS = {"exif": (0x8769, "image"), "gps": (0x8825, "image"), "interoperability": (0xA005, "exif")}
 
 
@@ -86,7 +87,12 @@ class _Walker:
             if entry + 12 > n:
                 return 0
             self.budget -= 1
-            self.entry(entry, tags, out)
+            try:
+                self.entry(entry, tags, out)
+            except MetadataError:  # a ValueError too, but never the entry's fault
+                raise
+            except _ENTRY_FAULTS:  # one bad value: skip the entry, keep the rest of the IFD
+                continue
         end = offset + 2 + 12 * count
         return self.u32(end) if end + 4 <= n else 0
 
@@ -139,6 +145,6 @@ def read_exif(blob: bytes) -> dict:
                 w.ifd(offset, table, groups[group])
     except MetadataError:  # not a fault of the EXIF (a batch timeout injected into this thread)
         raise
-    except (struct.error, ValueError, OverflowError, IndexError, UnicodeError, MemoryError):
+    except _ENTRY_FAULTS + (MemoryError,):
         pass  # keep what was read before the fault
     return groups

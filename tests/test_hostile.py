@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import struct
 import json
 import threading
 import time
@@ -221,3 +222,19 @@ def test_ico_embedded_sizes():
     assert ico.embedded_pixels((HOSTILE / "ico_png_oversize.ico").read_bytes()) == 15000 * 15000
     assert ico.embedded_pixels((HOSTILE / "ico_bmp_oversize.ico").read_bytes()) == 15000 * 15000
     assert ico.embedded_pixels((HOSTILE / "ico_entries_past_end.ico").read_bytes()) == 0
+
+
+def test_a_faulty_exif_value_loses_only_its_entry(monkeypatch):
+    from engine import exif, render
+
+    real = render.render
+
+    def flaky(type_id, count, raw, bo, name):
+        if name == "Make":
+            raise struct.error("boom")
+        return real(type_id, count, raw, bo, name)
+
+    monkeypatch.setattr(exif, "render", flaky)
+    r = engine.extract(HOSTILE / "exif_ifd_loop.jpg")
+    assert "Make" not in r["exif"]["image"]
+    assert r["exif"]["image"]["Orientation"] == 1
