@@ -72,6 +72,56 @@ def test_kernel_one_thread(benchmark, arrays):
 
 
 @pytest.mark.benchmark(group="kernel")
+def test_kernel_two_threads(benchmark, arrays):
+    """Both cores (hashes/s scale only as far as the machine has an idle second core)."""
+    import numba
+
+    from engine.hashing import phash_batch
+
+    phash_batch(arrays[:300])
+    t = numba.get_num_threads()
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+    try:
+        benchmark.pedantic(phash_batch, args=(arrays,), rounds=5, warmup_rounds=1)
+    finally:
+        numba.set_num_threads(t)
+    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+
+
+@pytest.mark.benchmark(group="kernel")
+def test_scalar_kernel_one_thread(benchmark, arrays):
+    """The previous one-image-at-a-time kernel (``hash_batch_scalar``), for the ratio."""
+    import numba
+
+    from engine.phash_kernels import hash_batch_scalar
+
+    hash_batch_scalar(arrays[:300])
+    t = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        benchmark.pedantic(hash_batch_scalar, args=(arrays,), rounds=5, warmup_rounds=1)
+    finally:
+        numba.set_num_threads(t)
+    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+
+
+@pytest.mark.benchmark(group="one-image")
+def test_one_image_numpy_path(benchmark, arrays):
+    """``phash_image``'s numba-free path on one prepared array (what a CLI call pays)."""
+    from engine.hashing import _hash_numpy
+
+    benchmark(_hash_numpy, arrays[0])
+
+
+@pytest.mark.benchmark(group="one-image")
+def test_one_image_numba_path(benchmark, arrays):
+    from engine.hashing import hash_luma32
+
+    hash_luma32(arrays[0])
+    benchmark(hash_luma32, arrays[0])
+
+
+@pytest.mark.benchmark(group="kernel")
 def test_imagehash_dct_median_step(benchmark, arrays):
     m = 2000
 

@@ -117,8 +117,21 @@ def bench_kernel(rows: list, n: int, repeat: int) -> None:
                 d > np.median(d)
 
         scipy_peer = m / median_time(imagehash_step, max(1, repeat // 2))
+    numba.set_num_threads(1)
+    try:
+        phash_kernels.hash_batch_scalar(x[:300])
+        scalar = median_time(lambda: phash_kernels.hash_batch_scalar(x), repeat)
+    finally:
+        numba.set_num_threads(threads)
+    from .hashing import _hash_numpy
+
+    m1 = 2000
+    numpy_one = m1 / median_time(lambda: [_hash_numpy(a) for a in x[:m1]], max(1, repeat // 2))
     rows.append(("pHash kernel on 32x32 arrays, 1 thread", "hashes/s", n / one, "imagehash DCT+median (scipy)", scipy_peer))
+    rows.append(("  same", "hashes/s", n / one, "previous scalar kernel (hash_batch_scalar)", n / scalar))
     rows.append((f"  same, {threads} threads", "hashes/s", n / allc, "", None))
+    rows.append(("  one image at a time, numpy path (phash_image, no numba)", "hashes/s", numpy_one,
+                 "imagehash DCT+median (scipy)", scipy_peer))
 
 
 def bench_nearest(rows: list, n_db: int, n_q: int, repeat: int) -> None:
