@@ -2,8 +2,7 @@
 
 The batch runner's forkserver imports this module (``set_forkserver_preload``):
 it runs :func:`warm`, so that the pHash kernels are compiled or loaded from
-numba's cache (with :mod:`engine.phash_kernels` loaded, ``extract`` hashes with
-the numba kernel, ~10x cheaper per image than the numpy one-image path), and the Pillow plugins are imported, *once* in the server
+numba's cache, and the Pillow plugins are imported, *once* in the server
 process. Every worker forked from it inherits that state, instead of spending
 the ~0.5 s on its first file (and again after each worker replacement).
 
@@ -29,7 +28,6 @@ def warm() -> bool:
     try:
         from PIL import Image
 
-        from . import phash_kernels  # noqa: F401 - load numba's cached kernels once: workers hash with them
         from .metadata import extract
 
         for fmt, mode in (("JPEG", "RGB"), ("PNG", "RGBA")):
