@@ -6,6 +6,12 @@
     :class:`~engine.errors.ImageTooLargeError` before any pixel is decoded.
     Default 200,000,000 (200 MP: above every camera sensor sold today; about
     600 MB to decode as RGB). ``extract(..., max_pixels=N)`` overrides it per call.
+``IMGMETA_MAX_DIMENSION``
+    Images wider or taller than this are refused, whatever their pixel count.
+    Default 65,535 (the most JPEG, GIF and WebP can declare). The pHash's
+    Lanczos resize costs 48 bytes of filter coefficients per source column or
+    row: an 8,404,991 x 1 WebP (8.4 MP, 144 bytes) took 5 s and 490 MB, and
+    200,000,000 x 1 would need 9.6 GB.
 ``IMGMETA_MAX_FRAMES``
     Animated GIF / WebP / PNG and multi-page TIFF with more frames than this
     are refused (GIF frames and TIFF pages are counted by bounded walks that
@@ -29,5 +35,6 @@ def _env_int(name: str, default: int) -> int:
 
 
 MAX_PIXELS: int = _env_int("IMGMETA_MAX_PIXELS", 200_000_000)
+MAX_DIMENSION: int = _env_int("IMGMETA_MAX_DIMENSION", 65_535)
 MAX_FRAMES: int = _env_int("IMGMETA_MAX_FRAMES", 10_000)
 MAX_FILE_BYTES: int = _env_int("IMGMETA_MAX_FILE_BYTES", 2 * 1024**3)

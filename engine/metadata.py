@@ -197,6 +197,10 @@ def _check_size(c: Container, max_pixels: int) -> None:
         raise ImageTooLargeError(
             f"{c.format} image declares {c.width}x{c.height} = {c.width * c.height} pixels, "
             f"over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
+    if max(c.width, c.height) > config.MAX_DIMENSION:
+        raise ImageTooLargeError(
+            f"{c.format} image is {c.width}x{c.height}: a side over the limit of {config.MAX_DIMENSION} "
+            "(IMGMETA_MAX_DIMENSION)")
     if c.pixels > max_pixels:
         raise ImageTooLargeError(
             f"{c.format} image embeds an image of {c.pixels} pixels, over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")

@@ -238,3 +238,11 @@ def test_a_faulty_exif_value_loses_only_its_entry(monkeypatch):
     r = engine.extract(HOSTILE / "exif_ifd_loop.jpg")
     assert "Make" not in r["exif"]["image"]
     assert r["exif"]["image"]["Orientation"] == 1
+
+
+def test_dimension_limit_is_configurable(monkeypatch):
+    path = HOSTILE / "png_1x65535.png"
+    assert engine.extract(path, phash=False)["height"] == 65535
+    monkeypatch.setattr(config, "MAX_DIMENSION", 65534)
+    with pytest.raises(ImageTooLargeError, match="IMGMETA_MAX_DIMENSION"):
+        engine.extract(path)

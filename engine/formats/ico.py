@@ -24,11 +24,16 @@ def matches(head: bytes) -> bool:
 
 def embedded_pixels(buf) -> int:
     """The largest pixel count any directory entry's embedded PNG/BMP header declares."""
+    return embedded_sizes(buf)[0]
+
+
+def embedded_sizes(buf) -> tuple[int, int]:
+    """``(most pixels, longest side)`` over the embedded PNG/BMP headers of the directory entries."""
     n = len(buf)
     if n < 6:
-        return 0
+        return 0, 0
     count = struct.unpack_from("<H", buf, 4)[0]
-    most = 0
+    most = side = 0
     for i in range(count):
         entry = 6 + 16 * i
         if entry + 16 > n:
@@ -45,16 +50,22 @@ def embedded_pixels(buf) -> int:
             h //= 2  # a DIB in an ICO holds the XOR image and the AND mask
         else:
             continue
-        most = max(most, w * h)
-    return most
+        most, side = max(most, w * h), max(side, w, h)
+    return most, side
 
 
 def precheck(buf, max_pixels: int) -> None:
     """Pillow decodes an ICO while opening it: the pixel guard must run before."""
-    pixels = embedded_pixels(buf)
+    from .. import config
+
+    pixels, side = embedded_sizes(buf)
     if pixels > max_pixels:
         raise ImageTooLargeError(
             f"ico image embeds an image of {pixels} pixels, over the limit of {max_pixels} (IMGMETA_MAX_PIXELS)")
+    if side > config.MAX_DIMENSION:
+        raise ImageTooLargeError(
+            f"ico image embeds an image with a side of {side}, over the limit of {config.MAX_DIMENSION} "
+            "(IMGMETA_MAX_DIMENSION)")
 
 
 def inspect(buf, im) -> Container:

@@ -334,6 +334,12 @@ def png_1x65535() -> bytes:
     return png(1, 65535, zlib.compress(rows, 9))
 
 
+def png_8388608x1() -> bytes:
+    """A valid 8,388,608 x 1 greyscale PNG (8.4 MP, 8 KB): the pHash's Lanczos resize needs 48
+    bytes of coefficients per source column, 400 MB here (a fuzzed 8.4M x 1 WebP took 5 s, 490 MB)."""
+    return png(8_388_608, 1, zeros_deflated(8_388_609))
+
+
 def png_zip_bomb() -> bytes:
     """A 64x64 greyscale PNG whose IDAT inflates to 64 MiB (64 KB file; 4 KB is all the image needs)."""
     return png(64, 64, zeros_deflated(64 << 20))
@@ -602,6 +608,7 @@ CASES = {
     "jpeg_0x0.jpg": jpeg_0x0,
     "png_65535x65535.png": png_65535x65535,
     "png_1x65535.png": png_1x65535,
+    "png_8388608x1.png": png_8388608x1,
     "png_zip_bomb.png": png_zip_bomb,
     "png_bomb_declared.png": png_bomb_declared,
     "png_ztxt_bomb.png": png_ztxt_bomb,
