@@ -324,6 +324,8 @@ def _decode(buf, im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]
     def with_trailer():
         return _decode_truncated_jpeg(buf, lambda im2: _pixels(im2, c, phash))
 
+    if c.format == "jpg" and phash:  # decoding walks every scan: refuse a scan flood first
+        jpeg.check_scans(buf, c.width * c.height)
     direct = c.format == "jpg" and phash and not jpeg.ends_with_eoi(buf)
     try:
         return with_trailer() if direct else _pixels(im, c, phash)
@@ -358,7 +360,7 @@ def extract(source: Source, *, phash: bool = True, max_pixels: int | None = None
         are paged in.
     phash : bool
         Compute the perceptual hash. This is the only field that always
-        decodes pixels (a JPEG is decoded at reduced scale); with
+        decodes pixels (the first frame, at full size, as imagehash does); with
         ``phash=False`` extraction runs at header-parsing speed, except that
         ``hasTransparency`` decodes images that have an alpha channel or a
         transparency key, to look for a pixel that is not opaque.
