@@ -274,9 +274,18 @@ def open_image(source: Source, *, max_pixels: int | None = None) -> Image.Image:
 
 
 def density(exif: dict, container: Container) -> int:
-    """Pixels per inch: EXIF XResolution/ResolutionUnit, else the container's, else 72."""
+    """Pixels per inch: EXIF XResolution/ResolutionUnit, else the container's, else 72.
+
+    >>> from engine.formats import Container
+    >>> density({"image": {"XResolution": 118.11, "ResolutionUnit": 3}}, Container("jpg", 1, 1))
+    300
+    >>> density({"image": {"XResolution": 300}}, Container("jpg", 1, 1, density=96.0))
+    96
+    """
     image = exif.get("image", {}) if exif else {}
-    xres, unit = image.get("XResolution"), image.get("ResolutionUnit", 2)
+    # An EXIF block without ResolutionUnit says nothing about density (libvips, and so
+    # sharp, read it that way); TIFF's own tags default to inches, as libtiff does.
+    xres, unit = image.get("XResolution"), image.get("ResolutionUnit", 2 if container.format == "tiff" else None)
     if _positive(xres) and _is_int(unit) and unit in _RESOLUTION_UNITS and _positive(xres * _RESOLUTION_UNITS[unit]):
         return round(xres * _RESOLUTION_UNITS[unit])
     if _positive(container.density):
