@@ -45,6 +45,20 @@ class Container:
     pixels: int = 0
 
 
+def exif_payload(blob: bytes | None) -> bytes | None:
+    """The TIFF-structured part of an EXIF blob: without its ``Exif\\0\\0`` header, if it has one.
+
+    JPEG APP1, and as Pillow and pillow-heif hand them over, PNG eXIf, WebP EXIF and
+    HEIF Exif payloads may carry the header; the walker wants the TIFF header first.
+
+    >>> exif_payload(b"Exif\\x00\\x00MM\\x00*"), exif_payload(b"II*\\x00"), exif_payload(b"")
+    (b'MM\\x00*', b'II*\\x00', None)
+    """
+    if blob and blob.startswith(b"Exif\x00\x00"):
+        blob = blob[6:]
+    return blob or None
+
+
 def _plugins() -> list[ModuleType]:
     from . import bmp, gif, heif, ico, jpeg, png, tiff, webp
 

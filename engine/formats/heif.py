@@ -9,7 +9,7 @@ profile). Quality is not estimated for these codecs (0).
 
 from __future__ import annotations
 
-from . import Container
+from . import Container, exif_payload
 
 FORMAT = "heic"  # the plugin serves "avif" too; see format_of()
 PIL_FORMATS = ["HEIF", "AVIF"]
@@ -50,15 +50,13 @@ def _register_heif() -> None:
 
 def inspect(buf, im) -> Container:
     info = im.info
-    exif = info.get("exif")
-    if exif and exif.startswith(b"Exif\x00\x00"):
-        exif = exif[6:]
+    exif = exif_payload(info.get("exif"))
     return Container(
         format=format_of(bytes(buf[:64])) or FORMAT,
         width=im.width,
         height=im.height,
         icc=bool(info.get("icc_profile")),
-        exif=exif or None,
+        exif=exif,
         density=None,
         quality=0,
         alpha=im.mode in ("RGBA", "LA", "RGBa", "La"),

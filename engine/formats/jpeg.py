@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from ..errors import ImageTooLargeError
 from ..quality import jpeg_quality
-from . import Container
+from . import Container, exif_payload
 
 FORMAT = "jpg"
 #: Pillow opens MPO files through its JPEG factory; "MPO" is not an open format of its own
 PIL_FORMATS = ["JPEG"]
 #: appended (virtually) after the input so that libjpeg finishes a truncated scan; see metadata._open
 TRAILER = b"\xff\xd9"
-
-_EXIF_HEADER = b"Exif\x00\x00"
 
 
 #: A progressive JPEG costs a pass over all of the image's coefficients per scan (even an
@@ -107,15 +105,13 @@ def jfif_density(info: dict) -> float | None:
 
 def inspect(buf, im) -> Container:
     info = im.info
-    exif = info.get("exif")
-    if exif and exif.startswith(_EXIF_HEADER):
-        exif = exif[len(_EXIF_HEADER):]
+    exif = exif_payload(info.get("exif"))
     return Container(
         format=FORMAT,
         width=im.width,
         height=im.height,
         icc=bool(info.get("icc_profile")),
-        exif=exif or None,
+        exif=exif,
         density=jfif_density(info),
         quality=jpeg_quality(getattr(im, "quantization", None) or {}),
         alpha=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import ImageTooLargeError
-from . import Container
+from . import Container, exif_payload
 
 FORMAT = "png"
 PIL_FORMATS = ["PNG"]
@@ -63,12 +63,6 @@ def find_exif(buf) -> bytes | None:
     return None
 
 
-def _strip_exif_header(blob: bytes | None) -> bytes | None:
-    if blob and blob.startswith(b"Exif\x00\x00"):
-        blob = blob[6:]
-    return blob or None
-
-
 def phys_density(info: dict) -> float | None:
     """pHYs in pixels per metre, as dpi (Pillow converts it to ``info['dpi']``)."""
     dpi = info.get("dpi")
@@ -83,7 +77,7 @@ def inspect(buf, im) -> Container:
         width=im.width,
         height=im.height,
         icc=bool(info.get("icc_profile")),
-        exif=_strip_exif_header(exif),
+        exif=exif_payload(exif),
         density=phys_density(info),
         quality=0,
         alpha=im.mode in _ALPHA_MODES or "transparency" in info,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ..quality import webp_quality
-from . import Container
+from . import Container, exif_payload
 
 FORMAT = "webp"
 PIL_FORMATS = ["WEBP"]
@@ -124,15 +124,13 @@ def quality(buf) -> int:
 
 def inspect(buf, im) -> Container:
     info = im.info
-    exif = info.get("exif")
-    if exif and exif.startswith(b"Exif\x00\x00"):
-        exif = exif[6:]
+    exif = exif_payload(info.get("exif"))
     return Container(
         format=FORMAT,
         width=im.width,
         height=im.height,
         icc=bool(info.get("icc_profile")),
-        exif=exif or None,
+        exif=exif,
         density=None,
         quality=quality(buf),
         alpha=im.mode in ("RGBA", "LA", "RGBa"),
