@@ -1,9 +1,9 @@
 """imgmeta: ImageKit's image metadata object, computed on your own machines.
 
 >>> import engine
->>> meta = engine.extract("data/samples/exif_gps.jpg")          # doctest: +SKIP
+>>> meta = engine.extract("data/samples/jpeg_exif_gps_thumb.jpg")          # doctest: +SKIP
 >>> meta["width"], meta["format"], meta["exif"]["gps"]["GPSLatitudeRef"]  # doctest: +SKIP
-(640, 'jpg', 'N')
+(320, 'jpg', 'N')
 
 Public API (imported lazily, so ``import engine`` stays cheap):
 

@@ -488,7 +488,7 @@ def extract_many(paths: Iterable[str], *, workers: int | None = None, phash: boo
     --------
     >>> recs = list(extract_many(["data/samples"], workers=2))     # doctest: +SKIP
     >>> sorted(r["path"] for r in recs if "metadata" in r)[:1]     # doctest: +SKIP
-    ['data/samples/exif_gps.jpg']
+    ['data/samples/avif_alpha.avif']
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]

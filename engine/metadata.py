@@ -394,7 +394,7 @@ def extract(source: Source, *, phash: bool = True, max_pixels: int | None = None
 
     Examples
     --------
-    >>> meta = extract("data/samples/jpeg_exif_gps.jpg")         # doctest: +SKIP
+    >>> meta = extract("data/samples/jpeg_exif_gps_thumb.jpg")         # doctest: +SKIP
     >>> list(meta)                                               # doctest: +SKIP
     ['height', 'width', 'size', 'format', 'hasColorProfile', 'quality', 'density', 'hasTransparency', 'pHash', 'exif']
     """
