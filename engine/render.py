@@ -115,13 +115,13 @@ def undefined_value(raw: bytes):
 
 def render(type_id: int, count: int, raw: bytes, byteorder: str, name: str):
     """Render one entry's raw value bytes (exactly count * size long)."""
+    if name == "MakerNote":  # feeds the makernote group, never the exif group, whatever its type
+        return OMIT
     if type_id == 2:
         return ascii_value(raw)
     if type_id == 7:
         if name == "UserComment":
             return user_comment(raw, byteorder)
-        if name == "MakerNote":
-            return OMIT
         return undefined_value(raw)
     if type_id in _INTEGER_TYPES:
         return _scalar_or_list(list(struct.unpack(f"{byteorder}{count}{_INTEGER_TYPES[type_id]}", raw)))
