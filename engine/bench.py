@@ -86,7 +86,7 @@ def bench_end_to_end(rows: list, repeat: int) -> None:
             hashing.FAST_DECODE = old
         peer = median_time(lambda: imagehash.phash(Image.open(io.BytesIO(data))), repeat) if imagehash else None
         rows.append((f"pHash end to end, {name}", "images/s", 1 / ours, "imagehash.phash", peer and 1 / peer))
-        rows.append((f"  same, opt-in reduced-scale decode (not exact)", "images/s", 1 / fast,
+        rows.append(("  same, opt-in reduced-scale decode (not exact)", "images/s", 1 / fast,
                      "imagehash.phash", peer and 1 / peer))
 
 

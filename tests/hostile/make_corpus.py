@@ -180,7 +180,7 @@ def exif_huge_values_overlap() -> bytes:
     # IFD0, Exif IFD and IFD1 all list the same 300 tags; GPS too (its own table)
     n = len(tags)
     ifd_len = 2 + 12 * n + 4
-    off0, off1, offe = 8, 8 + ifd_len, 8 + 2 * ifd_len + 12 * 2
+    off1, offe = 8 + ifd_len, 8 + 2 * ifd_len + 12 * 2
     data_off = 8 + 4 * ifd_len + 64
     count = (size - data_off) // 4
 
