@@ -118,7 +118,7 @@ def cli_dupes(args) -> int:
     in_groups = sum(g["size"] for g in groups)
     unhashed = records - len(paths)
     print(
-        f"imgmeta dupes: {len(paths)} hashed files, {len(groups)} groups of near-duplicates "
+        f"imgmeta dupes: {len(paths)} hashed files, {len(groups)} group{'' if len(groups) == 1 else 's'} of near-duplicates "
         f"({in_groups} files, {in_groups - len(groups)} redundant) at distance <= {args.max_distance}"
         + (f"; {unhashed} records without a pHash skipped" if unhashed else ""),
         file=sys.stderr,
