@@ -84,3 +84,9 @@ def test_metadata_only_and_full_agree_except_phash():
     full, quick = engine.extract(data), engine.extract(data, phash=False)
     assert len(full["pHash"]) == 16 and quick["pHash"] == ""
     assert {k: v for k, v in full.items() if k != "pHash"} == {k: v for k, v in quick.items() if k != "pHash"}
+
+
+@pytest.mark.parametrize("q", [50, 85])
+def test_jpeg_compressed_tiff_quality_comes_from_its_jpeg_tables(q):
+    data = _save(_photo(), "TIFF", compression="jpeg", quality=q)
+    assert engine.extract(data, phash=False)["quality"] == q
