@@ -45,6 +45,28 @@ class Container:
     pixels: int = 0
 
 
+#: Pillow modes that carry an alpha channel
+ALPHA_MODES = frozenset({"RGBA", "LA", "PA", "RGBa", "La"})
+
+
+def from_image(fmt: str, im, **fields) -> Container:
+    """A :class:`Container` with what every plugin reads alike from the opened image:
+    its size and whether an ICC profile came with it (``icc=`` overrides)."""
+    fields.setdefault("icc", bool(im.info.get("icc_profile")))
+    return Container(format=fmt, width=im.width, height=im.height, **fields)
+
+
+def may_have_alpha(im) -> bool:
+    """An alpha channel or a transparency key: some pixel may be non-opaque (decoding decides)."""
+    return im.mode in ALPHA_MODES or "transparency" in im.info
+
+
+def dpi_density(info: dict) -> float | None:
+    """Pillow's ``info["dpi"]`` (PNG pHYs in metres, BMP pixels per metre, converted), or None."""
+    dpi = info.get("dpi")
+    return float(dpi[0]) if dpi and dpi[0] else None
+
+
 def exif_payload(blob: bytes | None) -> bytes | None:
     """The TIFF-structured part of an EXIF blob: without its ``Exif\\0\\0`` header, if it has one.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import Container
+from . import dpi_density, from_image, may_have_alpha
 
 FORMAT = "bmp"
 PIL_FORMATS = ["BMP"]
@@ -12,15 +12,5 @@ def matches(head: bytes) -> bool:
     return head[:2] == b"BM" and len(head) >= 18
 
 
-def inspect(buf, im) -> Container:
-    info = im.info
-    dpi = info.get("dpi")
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        density=float(dpi[0]) if dpi and dpi[0] else None,
-        quality=0,
-        alpha=im.mode in ("RGBA", "LA", "PA"),
-    )
+def inspect(buf, im):
+    return from_image(FORMAT, im, density=dpi_density(im.info), alpha=may_have_alpha(im))

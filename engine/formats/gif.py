@@ -7,7 +7,7 @@ structure (Pillow's ``n_frames`` would walk every frame with no bound).
 from __future__ import annotations
 
 from ..errors import ImageTooLargeError
-from . import Container
+from . import from_image, may_have_alpha
 
 FORMAT = "gif"
 PIL_FORMATS = ["GIF"]
@@ -62,18 +62,7 @@ def count_frames(buf, limit: int) -> int:
     return frames
 
 
-def inspect(buf, im) -> Container:
+def inspect(buf, im):
     from .. import config
 
-    info = im.info
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=None,
-        density=None,
-        quality=0,
-        alpha="transparency" in info or im.mode in ("RGBA", "PA", "LA"),
-        frames=max(1, count_frames(buf, config.MAX_FRAMES)),
-    )
+    return from_image(FORMAT, im, alpha=may_have_alpha(im), frames=max(1, count_frames(buf, config.MAX_FRAMES)))

@@ -9,7 +9,7 @@ profile). Quality is not estimated for these codecs (0).
 
 from __future__ import annotations
 
-from . import Container, exif_payload
+from . import exif_payload, from_image, may_have_alpha
 
 FORMAT = "heic"  # the plugin serves "avif" too; see format_of()
 PIL_FORMATS = ["HEIF", "AVIF"]
@@ -48,16 +48,9 @@ def _register_heif() -> None:
     pillow_heif.register_heif_opener()
 
 
-def inspect(buf, im) -> Container:
-    info = im.info
-    exif = exif_payload(info.get("exif"))
-    return Container(
-        format=format_of(bytes(buf[:64])) or FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=exif,
-        density=None,
-        quality=0,
-        alpha=im.mode in ("RGBA", "LA", "RGBa", "La"),
+def inspect(buf, im):
+    return from_image(
+        format_of(bytes(buf[:64])) or FORMAT, im,
+        exif=exif_payload(im.info.get("exif")),
+        alpha=may_have_alpha(im),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import ImageTooLargeError
-from . import Container
+from . import from_image, may_have_alpha
 
 _PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -68,14 +68,5 @@ def precheck(buf, max_pixels: int) -> None:
             "(IMGMETA_MAX_DIMENSION)")
 
 
-def inspect(buf, im) -> Container:
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=False,
-        density=None,
-        quality=0,
-        alpha=im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info,
-        pixels=embedded_pixels(buf),
-    )
+def inspect(buf, im):
+    return from_image(FORMAT, im, icc=False, alpha=may_have_alpha(im), pixels=embedded_pixels(buf))

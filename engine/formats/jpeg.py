@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ImageTooLargeError
 from ..quality import jpeg_quality
-from . import Container, exif_payload
+from . import exif_payload, from_image
 
 FORMAT = "jpg"
 #: Pillow opens MPO files through its JPEG factory; "MPO" is not an open format of its own
@@ -103,16 +103,11 @@ def jfif_density(info: dict) -> float | None:
     return None
 
 
-def inspect(buf, im) -> Container:
-    info = im.info
-    exif = exif_payload(info.get("exif"))
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=exif,
-        density=jfif_density(info),
+def inspect(buf, im):
+    return from_image(
+        FORMAT, im,
+        exif=exif_payload(im.info.get("exif")),
+        density=jfif_density(im.info),
         quality=jpeg_quality(getattr(im, "quantization", None) or {}),
-        alpha=False,
+        alpha=False,  # no JPEG mode has alpha
     )

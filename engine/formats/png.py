@@ -5,13 +5,12 @@ from __future__ import annotations
 import struct
 
 from ..errors import ImageTooLargeError
-from . import Container, exif_payload
+from . import dpi_density, exif_payload, from_image, may_have_alpha
 
 FORMAT = "png"
 PIL_FORMATS = ["PNG"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 #: how many chunks the eXIf search walks at most (an IDAT stream can be split in many)
 MAX_CHUNKS = 100_000
 
@@ -63,23 +62,11 @@ def find_exif(buf) -> bytes | None:
     return None
 
 
-def phys_density(info: dict) -> float | None:
-    """pHYs in pixels per metre, as dpi (Pillow converts it to ``info['dpi']``)."""
-    dpi = info.get("dpi")
-    return float(dpi[0]) if dpi and dpi[0] else None
-
-
-def inspect(buf, im) -> Container:
-    info = im.info
-    exif = info.get("exif") or find_exif(buf)
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=exif_payload(exif),
-        density=phys_density(info),
-        quality=0,
-        alpha=im.mode in _ALPHA_MODES or "transparency" in info,
+def inspect(buf, im):
+    return from_image(
+        FORMAT, im,
+        exif=exif_payload(im.info.get("exif") or find_exif(buf)),
+        density=dpi_density(im.info),  # pHYs in metres, as Pillow converts it
+        alpha=may_have_alpha(im),
         frames=getattr(im, "n_frames", 1),
     )

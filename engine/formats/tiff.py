@@ -11,7 +11,7 @@ import struct
 
 from ..errors import ImageTooLargeError
 from ..quality import dqt_tables, jpeg_quality
-from . import Container
+from . import ALPHA_MODES, from_image
 
 FORMAT = "tiff"
 PIL_FORMATS = ["TIFF"]
@@ -93,19 +93,14 @@ def quality(im) -> int:
         return 0
 
 
-def inspect(buf, im) -> Container:
+def inspect(buf, im):
     from .. import config
 
-    info = im.info
     big = bytes(buf[2:4]) in (b"+\x00", b"\x00+")
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=None if big else buf,
-        density=None,  # XResolution/ResolutionUnit are IFD0 tags: the EXIF rule reads them
+    return from_image(
+        FORMAT, im,
+        exif=None if big else buf,  # the file is the EXIF structure; XResolution is an IFD0 tag
         quality=quality(im),
-        alpha=im.mode in ("RGBA", "LA", "RGBa", "La", "PA") or _EXTRA_SAMPLES in im.tag_v2,
+        alpha=im.mode in ALPHA_MODES or _EXTRA_SAMPLES in im.tag_v2,
         frames=max(1, count_pages(buf, config.MAX_FRAMES)),
     )

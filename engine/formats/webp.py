@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from ..quality import webp_quality
-from . import Container, exif_payload
+from . import exif_payload, from_image, may_have_alpha
 
 FORMAT = "webp"
 PIL_FORMATS = ["WEBP"]
@@ -122,17 +122,11 @@ def quality(buf) -> int:
     return webp_quality(*vp8_quantizers(bytes(buf[off:off + min(length, 64)])))
 
 
-def inspect(buf, im) -> Container:
-    info = im.info
-    exif = exif_payload(info.get("exif"))
-    return Container(
-        format=FORMAT,
-        width=im.width,
-        height=im.height,
-        icc=bool(info.get("icc_profile")),
-        exif=exif,
-        density=None,
+def inspect(buf, im):
+    return from_image(
+        FORMAT, im,
+        exif=exif_payload(im.info.get("exif")),
         quality=quality(buf),
-        alpha=im.mode in ("RGBA", "LA", "RGBa"),
+        alpha=may_have_alpha(im),
         frames=getattr(im, "n_frames", 1),
     )
