@@ -55,54 +55,41 @@ def arrays():
     return np.random.default_rng(0).integers(0, 256, (N, 32, 32)).astype(np.uint8)
 
 
-@pytest.mark.benchmark(group="kernel")
-def test_kernel_one_thread(benchmark, arrays):
+def _kernel_rounds(benchmark, fn, arrays, threads: int) -> None:
+    """``fn(arrays)`` under pytest-benchmark with numba limited to ``threads`` threads."""
     import numba
 
+    fn(arrays[:300])  # compile / load from cache outside the timing
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        benchmark.pedantic(fn, args=(arrays,), rounds=5, warmup_rounds=1)
+    finally:
+        numba.set_num_threads(before)
+    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+
+
+@pytest.mark.benchmark(group="kernel")
+def test_kernel_one_thread(benchmark, arrays):
     from engine.hashing import phash_batch
 
-    phash_batch(arrays[:300])
-    t = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        benchmark.pedantic(phash_batch, args=(arrays,), rounds=5, warmup_rounds=1)
-    finally:
-        numba.set_num_threads(t)
-    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+    _kernel_rounds(benchmark, phash_batch, arrays, 1)
 
 
 @pytest.mark.benchmark(group="kernel")
 def test_kernel_two_threads(benchmark, arrays):
     """Both cores (hashes/s scale only as far as the machine has an idle second core)."""
-    import numba
-
     from engine.hashing import phash_batch
 
-    phash_batch(arrays[:300])
-    t = numba.get_num_threads()
-    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-    try:
-        benchmark.pedantic(phash_batch, args=(arrays,), rounds=5, warmup_rounds=1)
-    finally:
-        numba.set_num_threads(t)
-    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+    _kernel_rounds(benchmark, phash_batch, arrays, 2)
 
 
 @pytest.mark.benchmark(group="kernel")
 def test_scalar_kernel_one_thread(benchmark, arrays):
     """The previous one-image-at-a-time kernel (``hash_batch_scalar``), for the ratio."""
-    import numba
-
     from engine.phash_kernels import hash_batch_scalar
 
-    hash_batch_scalar(arrays[:300])
-    t = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        benchmark.pedantic(hash_batch_scalar, args=(arrays,), rounds=5, warmup_rounds=1)
-    finally:
-        numba.set_num_threads(t)
-    benchmark.extra_info["hashes_per_s"] = N / benchmark.stats.stats.median
+    _kernel_rounds(benchmark, hash_batch_scalar, arrays, 1)
 
 
 @pytest.mark.benchmark(group="one-image")
