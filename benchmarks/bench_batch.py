@@ -33,11 +33,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from _samples import REPO, SHARED, copy_tree, sample_images
 from engine import batch
-
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "samples"
-DATA = REPO / "data" / "samples"
 RESULTS: dict[str, float] = {}
 ENV = {**os.environ, "PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
 
@@ -56,15 +53,6 @@ def _timed(fn, *args):
 
 
 MIXED_COPIES = int(os.environ.get("BENCH_MIXED_COPIES", "150"))
-
-
-def _copy_tree(root: Path, files: list[Path], copies: int) -> Path:
-    for i in range(copies):
-        sub = root / f"copy{i:03d}"
-        sub.mkdir()
-        for p in files:
-            shutil.copyfile(p, sub / p.name)
-    return root
 
 
 def _camera_jpegs() -> list[Path]:
@@ -90,7 +78,7 @@ def camera_dir(tmp_path_factory):
     files = _camera_jpegs()
     if not files:
         pytest.skip(f"camera JPEGs not found in {SHARED}")
-    return _copy_tree(tmp_path_factory.mktemp("camera"), files, 8)
+    return copy_tree(tmp_path_factory.mktemp("camera"), files, 8)
 
 
 def _run_batch(root: Path, workers: int, phash: bool = True) -> int:
@@ -127,13 +115,12 @@ def test_workers_scaling(benchmark, camera_dir):
 
 @pytest.fixture(scope="module")
 def mixed_dir(tmp_path_factory):
-    files = [p for d in (SHARED, DATA) if d.is_dir() for p in sorted(d.iterdir())
-             if p.is_file() and p.suffix.lower() not in (".md", ".json", ".py")]
+    files = sample_images()
     if not files:
         pytest.skip("no sample images found")
     # ~9,600 files: a small real directory. Both tools pay a fixed start-up (imgmeta ~0.4 s for
     # the interpreter and the worker pool, exiftool ~0.1 s) that a few thousand files amortize.
-    return _copy_tree(tmp_path_factory.mktemp("mixed"), files, MIXED_COPIES)
+    return copy_tree(tmp_path_factory.mktemp("mixed"), files, MIXED_COPIES)
 
 
 @pytest.mark.skipif(shutil.which("exiftool") is None,

@@ -20,29 +20,18 @@ from pathlib import Path
 import pytest
 
 import engine
-
-REPO = Path(__file__).resolve().parents[1]
-SOURCES = [REPO.parent / "shared" / "samples", REPO / "data" / "samples"]
+from _samples import copy_tree, sample_images
 COPIES = 20
 RESULTS: dict[str, float] = {}
-
-
-def _images(folder: Path):
-    return [p for p in sorted(folder.iterdir()) if p.is_file() and p.suffix.lower() not in (".md", ".json", ".py")]
 
 
 @pytest.fixture(scope="module")
 def image_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("extract-bench")
-    files = [p for s in SOURCES if s.is_dir() for p in _images(s)]
+    files = sample_images()
     if not files:
         pytest.skip("no sample images found")
-    for i in range(COPIES):
-        sub = root / f"copy{i:02d}"
-        sub.mkdir()
-        for p in files:
-            shutil.copyfile(p, sub / p.name)
-    return root
+    return copy_tree(root, files, COPIES)
 
 
 def _extract_dir(root: Path) -> int:
