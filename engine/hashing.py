@@ -52,7 +52,7 @@ from typing import Iterable
 import numpy as np
 from PIL import Image
 
-from .errors import CorruptFileError, MetadataError
+from .errors import MetadataError
 
 #: The reduced-scale path decodes JPEGs at a reduced scale only while both
 #: sides stay at least this many times 32 pixels (libjpeg: 1/2, 1/4, 1/8).
@@ -282,33 +282,6 @@ def phash_image(im: Image.Image, *, exact: bool = False) -> str:
     return f"{h:016x}"
 
 
-def _open(source):
-    try:
-        from .metadata import open_image
-    except ImportError:  # pragma: no cover - until engine.metadata lands
-        open_image = None
-    if open_image is not None:
-        return open_image(source)
-    import io
-
-    from .errors import UnsupportedFormatError
-
-    try:
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
-    except ImportError:  # pragma: no cover
-        pass
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        source = io.BytesIO(source)
-    try:
-        return Image.open(source)
-    except Image.UnidentifiedImageError as e:
-        raise UnsupportedFormatError(f"unsupported format: {e}") from e
-    except (OSError, ValueError, SyntaxError) as e:
-        raise CorruptFileError(str(e)) from e
-
-
 def phash(source, *, exact: bool = False) -> str:
     """pHash of an image file, as 16 lower-case hex digits.
 
@@ -331,45 +304,10 @@ def phash(source, *, exact: bool = False) -> str:
     >>> phash("../shared/samples/Canon_40D.jpg")      # doctest: +SKIP
     'd25725691b24c4bf'
     """
-    im = _open(source)
-    try:
-        return phash_image(im, exact=exact)
-    except MetadataError:
-        raise
-    except Exception as e:  # noqa: BLE001 - decoder errors of every kind
-        return _on_decode_error(source, im, e, exact)
-    finally:
-        im.close()
+    from .metadata import decode_pixels, opened
 
-
-def _bytes_of(source):
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source)
-    if isinstance(source, str) or hasattr(source, "__fspath__"):
-        with open(source, "rb") as f:
-            return f.read()
-    try:
-        source.seek(0)
-        return source.read()
-    except (AttributeError, OSError):
-        return None
-
-
-def _on_decode_error(source, im: Image.Image, e: BaseException, exact: bool) -> str:
-    """As :func:`engine.extract` does: hash what decodes of a cut-off JPEG, else raise."""
-    try:
-        from . import metadata as m
-    except ImportError:  # pragma: no cover
-        raise CorruptFileError(f"pixel data cannot be decoded: {e}") from e
-    fmt = "jpg" if im.format == "JPEG" else (im.format or "image").lower()
-    if fmt == "jpg" and m._is_truncation(e):
-        data = _bytes_of(source)
-        if data is not None:
-            try:
-                return m._decode_truncated_jpeg(data, lambda im2: phash_image(im2, exact=exact))
-            except Exception as e2:  # noqa: BLE001
-                raise m._decode_error(fmt, e2) from None
-    raise m._decode_error(fmt, e) from None
+    with opened(source) as (buf, im, c):
+        return decode_pixels(buf, im, c, lambda im2: phash_image(im2, exact=exact))
 
 
 def phash_many(sources: Iterable, *, exact: bool = False) -> list:

@@ -261,18 +261,6 @@ def opened(source: Source, *, max_pixels: int | None = None):
             yield buf, im, container
 
 
-def open_image(source: Source, *, max_pixels: int | None = None) -> Image.Image:
-    """An opened, not yet loaded Pillow image of ``source``, past the sniffing and size guards.
-
-    The input is read into memory, so the image stays valid after the call.
-    Raises :class:`MetadataError` subclasses like :func:`extract`.
-    """
-    with _buffer(source) as (buf, _):
-        data = bytes(buf)
-    limit = config.MAX_PIXELS if max_pixels is None else max_pixels
-    return _inspect(data, io.BytesIO(data), limit)[0]
-
-
 def density(exif: dict, container: Container) -> int:
     """Pixels per inch: EXIF XResolution/ResolutionUnit, else the container's, else 72.
 
@@ -322,27 +310,27 @@ def _pixels(im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]:
     return hash_hex, bool(c.alpha and has_transparency(im))
 
 
-def _decode(buf, im: Image.Image, c: Container, phash: bool) -> tuple[str, bool]:
-    """``_pixels`` with the truncated-JPEG policy (docs/hostile.md): hash what decodes.
+def decode_pixels(buf, im: Image.Image, c: Container, fn):
+    """``fn(im)``, the work that decodes pixels, with the truncated-JPEG policy (docs/hostile.md).
 
-    A JPEG that does not end in EOI goes straight to the EOI-trailer reader (one
-    decode); one that does but still runs out of data is retried through it.
+    Decoder failures become :class:`MetadataError`. A JPEG's scans are counted
+    first (a scan flood is refused); one that does not end in EOI goes straight
+    to the EOI-trailer reader (one decode), one that does but still runs out of
+    data is retried through it, so the hash is of what decodes.
     """
     from .formats import jpeg
 
-    def with_trailer():
-        return _decode_truncated_jpeg(buf, lambda im2: _pixels(im2, c, phash))
-
-    if c.format == "jpg" and phash:  # decoding walks every scan: refuse a scan flood first
+    is_jpeg = c.format == "jpg"
+    if is_jpeg:
         jpeg.check_scans(buf, c.width * c.height)
-    direct = c.format == "jpg" and phash and not jpeg.ends_with_eoi(buf)
+    direct = is_jpeg and not jpeg.ends_with_eoi(buf)
     try:
-        return with_trailer() if direct else _pixels(im, c, phash)
+        return _decode_truncated_jpeg(buf, fn) if direct else fn(im)
     except Exception as e:  # noqa: BLE001
-        if direct or not (c.format == "jpg" and _is_truncation(e)):
+        if direct or not (is_jpeg and _is_truncation(e)):
             raise _decode_error(c.format, e) from None
     try:
-        return with_trailer()
+        return _decode_truncated_jpeg(buf, fn)
     except Exception as e2:  # noqa: BLE001
         raise _decode_error(c.format, e2) from None
 
@@ -406,7 +394,10 @@ def extract(source: Source, *, phash: bool = True, max_pixels: int | None = None
             raise
         except Exception:  # noqa: BLE001 - broken EXIF never fails the file
             exif = {}
-        hash_hex, transparent = _decode(buf, im, c, phash)
+        if phash or c.alpha:
+            hash_hex, transparent = decode_pixels(buf, im, c, lambda im2: _pixels(im2, c, phash))
+        else:  # nothing to decode: header speed
+            hash_hex, transparent = "", False
         return {
             "height": c.height,
             "width": c.width,

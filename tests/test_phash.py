@@ -153,16 +153,13 @@ def _all_sample_files():
 
 
 def test_numpy_path_equals_kernel_on_every_sample():
-    from engine.hashing import _open
+    from engine.metadata import opened
 
     lumas = []
     for path in _all_sample_files():
         try:
-            im = _open(path)
-            try:
+            with opened(path) as (_, im, _c):
                 lumas.append(luma32(im, exact=True))
-            finally:
-                im.close()
         except Exception:  # noqa: BLE001 - corrupt/unsupported samples are other tests' business
             continue
     if not lumas:
