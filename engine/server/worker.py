@@ -53,7 +53,7 @@ def extract_info(source: bytes | str | os.PathLike) -> ExtractInfo:
 
 
 def _warm() -> int:
-    import engine.metadata  # noqa: F401  (import cost paid at start, not on the first upload)
+    import engine.warmup  # noqa: F401  (imports and first-extraction costs paid at start, not on the first upload)
 
     return os.getpid()
 
